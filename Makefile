@@ -1,0 +1,51 @@
+# Everything a user or CI needs, from a machine with only Python 3.11+ and make.
+# poetry comes from PATH, or is bootstrapped into .tools/ on first use.
+
+PYTHON ?= python3
+TOOLS := .tools
+VENV := .venv
+POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
+# Some networks serve PyPI's simple index but not its JSON API, which poetry needs by default;
+# the pypi-mirror plugin (installed with the bootstrapped poetry) reads the simple index
+# that pip itself uses instead. No registry address is written into any file.
+export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run dev test check format lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(TOOLS)/bin/poetry:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check poetry poetry-plugin-pypi-mirror
+
+$(VENV)/.installed: pyproject.toml poetry.lock | $(POETRY)
+	$(POETRY) install --no-interaction
+	@touch $@
+
+install: $(VENV)/.installed  ## create .venv with roomtemp and its tools
+
+run: install  ## serve on 127.0.0.1:8000 (SQLite in ./var unless ROOMTEMP_DATABASE_URL says otherwise)
+	$(VENV)/bin/roomtemp serve
+
+dev: install  ## serve with auto-reload and debug logs
+	$(VENV)/bin/roomtemp serve --reload --log-level debug
+
+test: install  ## the whole suite, PostgreSQL included (a throwaway server, or TEST_DATABASE_URL)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+check: install  ## lint, format and type checks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install  ## fix what ruff can fix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: | $(POETRY)  ## re-resolve poetry.lock after changing pyproject.toml
+	$(POETRY) lock
+
+clean:  ## remove the virtualenvs, caches and the local database
+	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache
