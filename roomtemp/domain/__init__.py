@@ -1,0 +1,1 @@
+"""The rules of temperatures, timestamps and windows; imports nothing else from roomtemp."""

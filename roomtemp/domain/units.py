@@ -1,0 +1,43 @@
+"""Temperature units: everything is stored in kelvin and converted at the edges."""
+
+from enum import StrEnum
+
+
+class Unit(StrEnum):
+    KELVIN = "K"
+    CELSIUS = "C"
+    FAHRENHEIT = "F"
+
+
+class UnknownUnit(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"unknown unit {text!r}: use K, C or F")
+
+
+def parse_unit(text: str) -> Unit:
+    """The unit named by `text`, case-insensitively ("k", "C", ...)."""
+    try:
+        return Unit(text.upper())
+    except ValueError:
+        raise UnknownUnit(text) from None
+
+
+# Absolute zero in each unit. The conversions below are written so that these map to exactly
+# 0.0 K, which lets validation compare in the posted unit without rounding surprises.
+ABSOLUTE_ZERO = {Unit.KELVIN: 0.0, Unit.CELSIUS: -273.15, Unit.FAHRENHEIT: -459.67}
+
+
+def to_kelvin(value: float, unit: Unit) -> float:
+    if unit is Unit.CELSIUS:
+        return value + 273.15
+    if unit is Unit.FAHRENHEIT:
+        return (value + 459.67) * 5 / 9
+    return value
+
+
+def from_kelvin(kelvin: float, unit: Unit) -> float:
+    if unit is Unit.CELSIUS:
+        return kelvin - 273.15
+    if unit is Unit.FAHRENHEIT:
+        return kelvin * 9 / 5 - 459.67
+    return kelvin
