@@ -1,0 +1,73 @@
+"""InMemoryStore: the whole contract in a few dicts, for fast tests. Keeps nothing on restart."""
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Sequence
+from datetime import datetime
+from math import fsum
+
+from roomtemp.domain.measurements import (
+    ConflictingMeasurements,
+    Measurement,
+    WindowStats,
+    same_value,
+)
+from roomtemp.storage.base import WriteResult
+
+
+class _Room:
+    __slots__ = ("timestamps", "values")
+
+    def __init__(self) -> None:
+        self.timestamps: list[datetime] = []  # ascending
+        self.values: dict[datetime, float] = {}
+
+
+class InMemoryStore:
+    def __init__(self) -> None:
+        self._rooms: dict[str, _Room] = {}
+
+    async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        # No await happens below, so the check and the writes are one atomic step.
+        new, conflicts = [], []
+        for index, measurement in enumerate(measurements):
+            room = self._rooms.get(measurement.room_id)
+            stored = room.values.get(measurement.ts) if room else None
+            if stored is None:
+                new.append(measurement)
+            elif not same_value(stored, measurement.kelvin):
+                conflicts.append(index)
+        if conflicts:
+            raise ConflictingMeasurements(conflicts)
+        for measurement in new:
+            room = self._rooms.setdefault(measurement.room_id, _Room())
+            room.values[measurement.ts] = measurement.kelvin
+            insort(room.timestamps, measurement.ts)
+        return WriteResult(stored=len(new), duplicates=len(measurements) - len(new))
+
+    async def window_stats(
+        self, room_id: str, since: datetime, until: datetime
+    ) -> WindowStats | None:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None
+        timestamps = room.timestamps
+        window = timestamps[bisect_left(timestamps, since) : bisect_right(timestamps, until)]
+        if not window:
+            return None
+        values = [room.values[ts] for ts in window]
+        return WindowStats(
+            count=len(values),
+            mean=fsum(values) / len(values),
+            minimum=min(values),
+            maximum=max(values),
+            first_ts=window[0],
+        )
+
+    async def has_room(self, room_id: str) -> bool:
+        return room_id in self._rooms
+
+    async def check(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._rooms.clear()

@@ -1,0 +1,26 @@
+"""Versioned schema migrations: `NNNN_name.sql` files per backend, applied in order."""
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations_for(backend: str) -> list[Migration]:
+    """Every migration shipped for `backend` ("sqlite" or "postgres"), oldest first."""
+    folder = files(__name__).joinpath(backend)
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version, _, name = entry.name.removesuffix(".sql").partition("_")
+            found.append(Migration(int(version), name, entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
+
+
+def pending(backend: str, applied: set[int]) -> list[Migration]:
+    return [migration for migration in migrations_for(backend) if migration.version not in applied]

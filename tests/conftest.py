@@ -1,0 +1,62 @@
+"""Shared fixtures: a real PostgreSQL for the whole run, one fresh schema per test."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from roomtemp.storage import MeasurementStore, migrate, open_store
+from tests.throwaway_postgres import start_throwaway_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """TEST_DATABASE_URL when set, otherwise a throwaway server started for this run."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    server = start_throwaway_postgres()
+    try:
+        yield server.url
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A URL whose tables live in a schema of this test's own, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(postgres_server_url)
+    try:
+        await connection.execute(f"CREATE SCHEMA {schema}")
+        separator = "&" if "?" in postgres_server_url else "?"
+        yield f"{postgres_server_url}{separator}search_path={schema}"
+    finally:
+        await connection.execute(f"DROP SCHEMA {schema} CASCADE")
+        await connection.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'roomtemp.sqlite3'}"
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each backend in turn, not yet migrated."""
+    if request.param == "memory":
+        return "memory://"
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[MeasurementStore]:
+    """A store of each backend in turn, migrated and empty."""
+    await migrate(database_url)
+    opened = await open_store(database_url)
+    yield opened
+    await opened.close()

