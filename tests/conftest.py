@@ -1,8 +1,10 @@
 """Shared fixtures: a real PostgreSQL for the whole run, one fresh schema per test."""
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -25,18 +27,30 @@ def postgres_server_url() -> Iterator[str]:
         server.remove()
 
 
-@pytest.fixture
-async def postgres_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A URL whose tables live in a schema of this test's own, dropped afterwards."""
+@contextmanager
+def fresh_schema(server_url: str) -> Iterator[str]:
+    """A URL whose tables live in a new schema of their own, dropped afterwards."""
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(postgres_server_url)
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(server_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute(f"CREATE SCHEMA {schema}"))
     try:
-        await connection.execute(f"CREATE SCHEMA {schema}")
-        separator = "&" if "?" in postgres_server_url else "?"
-        yield f"{postgres_server_url}{separator}search_path={schema}"
+        separator = "&" if "?" in server_url else "?"
+        yield f"{server_url}{separator}search_path={schema}"
     finally:
-        await connection.execute(f"DROP SCHEMA {schema} CASCADE")
-        await connection.close()
+        asyncio.run(execute(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    with fresh_schema(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,7 +6,15 @@ from roomtemp.storage import postgres, sqlite
 from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 
-__all__ = ["MeasurementStore", "SchemaOutOfDate", "StorageUnavailable", "migrate", "open_store"]
+__all__ = [
+    "MeasurementStore",
+    "SchemaOutOfDate",
+    "StorageUnavailable",
+    "UnsupportedDatabaseUrl",
+    "backend_of",
+    "migrate",
+    "open_store",
+]
 
 
 class UnsupportedDatabaseUrl(ValueError):

@@ -64,7 +64,7 @@ async def unavailable_as_storage_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNAVAILABLE as error:
-        raise StorageUnavailable(f"PostgreSQL: {error}") from error
+        raise StorageUnavailable(f"PostgreSQL is unavailable: {error}") from error
 
 
 class PostgresStore:

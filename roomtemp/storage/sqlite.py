@@ -93,7 +93,7 @@ class SqliteStore:
             except sqlite3.OperationalError as error:
                 # "database is locked" after busy_timeout, disk I/O errors, a vanished file:
                 # nothing the request did wrong, and possibly gone on a retry.
-                raise StorageUnavailable(f"SQLite: {error}") from error
+                raise StorageUnavailable(f"SQLite is unavailable: {error}") from error
 
         return await asyncio.get_running_loop().run_in_executor(executor, call)
 

@@ -31,7 +31,8 @@ async def add_should_treat_the_same_measurement_again_as_a_duplicate(
     again = await store.add([Measurement("hall", at(0), 290.0), Measurement("hall", at(1), 291.0)])
     assert again == WriteResult(stored=1, duplicates=1)
     stats = await store.window_stats("hall", at(0), at(1))
-    assert stats is not None and stats.count == 2
+    assert stats is not None
+    assert stats.count == 2
 
 
 async def add_should_count_values_within_rounding_of_a_unit_conversion_as_the_same(
@@ -56,13 +57,15 @@ async def add_should_refuse_a_different_value_at_a_stored_timestamp_and_store_no
     assert conflict.value.indices == [1]
     assert not await store.has_room("kitchen")
     stats = await store.window_stats("hall", at(0), at(10))
-    assert stats is not None and (stats.count, stats.mean) == (1, 290.0)
+    assert stats is not None
+    assert (stats.count, stats.mean) == (1, 290.0)
 
 
 async def add_should_keep_rooms_apart(store: MeasurementStore) -> None:
     await store.add([Measurement("hall", at(0), 290.0), Measurement("Living room", at(0), 300.0)])
     stats = await store.window_stats("Living room", at(0), at(0))
-    assert stats is not None and (stats.count, stats.mean) == (1, 300.0)
+    assert stats is not None
+    assert (stats.count, stats.mean) == (1, 300.0)
 
 
 async def window_should_include_both_of_its_ends(store: MeasurementStore) -> None:
@@ -96,14 +99,16 @@ async def timestamps_should_keep_microseconds_and_come_back_in_utc(store: Measur
     await store.add([Measurement("hall", ts, 290.0)])
     stats = await store.window_stats("hall", ts, ts)
     assert stats is not None
-    assert stats.first_ts == ts and stats.first_ts.utcoffset() == timedelta(0)
+    assert stats.first_ts == ts
+    assert stats.first_ts.utcoffset() == timedelta(0)
 
 
 async def values_should_come_back_bit_for_bit(store: MeasurementStore) -> None:
     value = 293.15000000000003
     await store.add([Measurement("hall", at(0), value)])
     stats = await store.window_stats("hall", at(0), at(0))
-    assert stats is not None and stats.mean == value
+    assert stats is not None
+    assert stats.mean == value
 
 
 async def has_room_should_say_whether_a_room_ever_had_a_measurement(

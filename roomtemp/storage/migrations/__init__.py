@@ -7,7 +7,7 @@ from importlib.resources import files
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
-    name: str
+    name: str  # the file's name without .sql: "0001_initial"
     sql: str
 
 
@@ -17,8 +17,9 @@ def migrations_for(backend: str) -> list[Migration]:
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
-            version, _, name = entry.name.removesuffix(".sql").partition("_")
-            found.append(Migration(int(version), name, entry.read_text(encoding="utf-8")))
+            name = entry.name.removesuffix(".sql")
+            version = int(name.partition("_")[0])
+            found.append(Migration(version, name, entry.read_text(encoding="utf-8")))
     return sorted(found, key=lambda migration: migration.version)
 
 
