@@ -1,0 +1,1 @@
+"""The HTTP face of roomtemp: FastAPI app, routes, wire schemas and problem+json errors."""

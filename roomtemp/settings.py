@@ -1,0 +1,31 @@
+"""Settings: ROOMTEMP_* environment variables (or CLI flags), read once and passed down."""
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///./var/roomtemp.sqlite3",
+        description="sqlite:///path, postgresql://user:password@host/db, or memory://",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, description="server processes")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    max_kelvin: float = Field(1273.15, gt=0, description="the highest temperature accepted")
+    max_future_skew: timedelta = Field(
+        timedelta(hours=1), description="how far ahead of the server clock a ts may be"
+    )
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
+    db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lowercase(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
