@@ -1,0 +1,119 @@
+"""The `roomtemp` command: parse arguments, build Settings, call one thing."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+
+from roomtemp import __version__
+from roomtemp.settings import Settings
+from roomtemp.storage import (
+    SchemaOutOfDate,
+    StorageUnavailable,
+    UnsupportedDatabaseUrl,
+    backend_of,
+    migrate,
+    open_store,
+)
+
+SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level")
+
+
+# What a user can set right: said in one line, without a traceback.
+USER_ERRORS = (SchemaOutOfDate, StorageUnavailable, UnsupportedDatabaseUrl, ValidationError)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        sys.exit(args.run(args))
+    except USER_ERRORS as error:
+        print(f"roomtemp {args.command}: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="roomtemp",
+        description="Store room temperature measurements and answer questions about them.",
+    )
+    root.add_argument("--version", action="version", version=f"roomtemp {__version__}")
+    commands = root.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_command = commands.add_parser("serve", help="run the HTTP service")
+    serve_command.set_defaults(command="serve")
+    serve_command.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve_command.add_argument("--port", type=int, help="listen port (default 8000)")
+    serve_command.add_argument("--workers", type=int, help="server processes (default 1)")
+    serve_command.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve_command.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve_command.add_argument(
+        "--migrate", action="store_true", help="apply pending migrations first"
+    )
+    database_option(serve_command)
+    serve_command.set_defaults(run=serve)
+
+    migrate_command = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_command.set_defaults(command="migrate")
+    database_option(migrate_command)
+    migrate_command.set_defaults(run=migrate_database)
+    return root
+
+
+def database_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--database-url",
+        dest="database_url",
+        help="sqlite:///path, postgresql://user:password@host/db or memory:// "
+        "(default: ROOMTEMP_DATABASE_URL, else sqlite:///./var/roomtemp.sqlite3)",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> tuple[Settings, dict[str, Any]]:
+    """Settings from the environment, overridden by the flags given; and those flags."""
+    flags = {
+        name: value for name in SERVE_FLAGS if (value := getattr(args, name, None)) is not None
+    }
+    return Settings(**flags), flags
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings, flags = settings_from(args)
+    # SQLite is the zero-set-up default: it migrates itself. PostgreSQL is shared, and its
+    # schema changes only when someone says so.
+    migrate_first = args.migrate or backend_of(settings.database_url) == "sqlite"
+    asyncio.run(prepare(settings, migrate_first))
+    # Worker processes build their own Settings from the environment: pass the flags on.
+    os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
+    uvicorn.run(
+        "roomtemp.http.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=None if args.reload else settings.workers,
+        reload=args.reload,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+async def prepare(settings: Settings, migrate_first: bool) -> None:
+    """Migrate if asked, then check that the database answers with an up-to-date schema."""
+    if migrate_first:
+        await migrate(settings.database_url, db_timeout=settings.db_timeout)
+    store = await open_store(settings.database_url, pool_size=1, db_timeout=settings.db_timeout)
+    await store.close()
+
+
+def migrate_database(args: argparse.Namespace) -> int:
+    settings, _ = settings_from(args)
+    applied = asyncio.run(migrate(settings.database_url, db_timeout=settings.db_timeout))
+    print(f"applied: {', '.join(applied)}" if applied else "the schema is up to date")
+    return 0

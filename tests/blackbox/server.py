@@ -1,0 +1,64 @@
+"""The real `roomtemp serve` process, spoken to over real HTTP."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOMTEMP = Path(sys.executable).with_name("roomtemp")  # the console script, as users run it
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def wait_until_healthy(server: Server, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"roomtemp serve exited with {server.process.returncode}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"roomtemp serve did not answer /healthz within {timeout} s")
+
+
+@contextmanager
+def running_server(database_url: str, *flags: str) -> Iterator[Server]:
+    """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end."""
+    port = free_port()
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
+    }
+    command = [str(ROOMTEMP), "serve", "--port", str(port), "--database-url", database_url, *flags]
+    process = subprocess.Popen(command, env=environment)
+    server = Server(process, port)
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,99 @@
+"""The `roomtemp` command as users run it: the console script, in its own process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from roomtemp import __version__
+from roomtemp.cli import parser, settings_from
+from tests.blackbox.server import ROOMTEMP, free_port, running_server
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROOMTEMP_")}
+    return subprocess.run(
+        [str(ROOMTEMP), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, **(env or {})},
+    )
+
+
+def version_should_print_the_package_version() -> None:
+    assert run("--version").stdout.strip() == f"roomtemp {__version__}"
+
+
+def python_dash_m_should_run_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "roomtemp", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "serve" in result.stdout
+    assert "migrate" in result.stdout
+
+
+def importing_should_not_read_the_environment_or_connect() -> None:
+    broken = {
+        **os.environ,
+        "ROOMTEMP_PORT": "not a port",
+        "ROOMTEMP_DATABASE_URL": "postgresql://nowhere.invalid/x",
+    }
+    code = "import roomtemp.cli, roomtemp.http.app, roomtemp.storage"
+    subprocess.run([sys.executable, "-c", code], env=broken, check=True, timeout=30)
+
+
+def flags_should_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROOMTEMP_PORT", "9000")
+    monkeypatch.setenv("ROOMTEMP_HOST", "0.0.0.0")
+    settings, flags = settings_from(parser().parse_args(["serve", "--port", "9100"]))
+    assert (settings.port, settings.host) == (9100, "0.0.0.0")
+    assert flags == {"port": 9100}
+
+
+def serve_on_sqlite_should_create_and_migrate_the_database_by_itself(tmp_path: Path) -> None:
+    database = tmp_path / "new" / "folder" / "roomtemp.sqlite3"
+    with running_server(f"sqlite:///{database}") as server:
+        assert httpx.post(f"{server.url}/measurements/hall", json={"v": 290.0}).status_code == 201
+    assert database.exists()
+
+
+def serve_on_postgres_should_refuse_a_schema_that_is_behind(postgres_url: str) -> None:
+    result = run("serve", "--port", str(free_port()), "--database-url", postgres_url)
+    assert result.returncode == 1
+    assert "schema is behind" in result.stderr
+    assert "roomtemp migrate" in result.stderr
+
+
+def serve_should_say_so_when_the_database_cannot_be_reached() -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    result = run(
+        "serve",
+        "--port",
+        str(free_port()),
+        "--database-url",
+        closed,
+        env={"ROOMTEMP_DB_TIMEOUT": "2"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("roomtemp serve: PostgreSQL is unavailable")
+    assert "Traceback" not in result.stderr
+
+
+def migrate_should_report_what_it_applied(postgres_url: str) -> None:
+    first = run("migrate", "--database-url", postgres_url)
+    assert first.returncode == 0
+    assert first.stdout.strip() == "applied: 0001_initial"
+    assert (
+        run("migrate", "--database-url", postgres_url).stdout.strip() == "the schema is up to date"
+    )
+
+
+def an_unsupported_database_url_should_be_a_clear_error() -> None:
+    result = run("migrate", "--database-url", "mysql://localhost/x")
+    assert result.returncode != 0
+    assert "unsupported database URL" in result.stderr
+    assert "Traceback" not in result.stderr
