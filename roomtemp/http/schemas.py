@@ -74,6 +74,14 @@ class MeasurementIn(BaseModel):
 
 
 class StoredMeasurement(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"room_id": "Living room", "v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}
+            ]
+        }
+    )
+
     room_id: str
     v: float
     u: Unit
@@ -81,6 +89,23 @@ class StoredMeasurement(BaseModel):
 
 
 class Average(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "v": 21.25,
+                    "u": "C",
+                    "ts": "2026-11-27T13:46:00Z",
+                    "count": 4,
+                    "min": 20.5,
+                    "max": 22.0,
+                    "start": "2026-11-27T13:45:00Z",
+                    "end": "2026-11-27T14:00:00Z",
+                }
+            ]
+        }
+    )
+
     v: float = Field(description="the arithmetic mean of the measurements in the window")
     u: Unit
     ts: datetime = Field(description="the earliest measurement in the window")
