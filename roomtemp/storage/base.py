@@ -35,6 +35,10 @@ class MeasurementStore(Protocol):
         in `measurements`. One already stored with the same value is a duplicate and stored
         again as nothing; with a different value, ConflictingMeasurements names its index."""
 
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        """Store each one that does not conflict, all in one durable transaction; the indices
+        of those that conflict (their room and ts hold another value). Keys are unique."""
+
     async def window_stats(
         self, room_id: str, since: datetime, until: datetime
     ) -> WindowStats | None:

@@ -26,8 +26,22 @@ class InMemoryStore:
     def __init__(self) -> None:
         self._rooms: dict[str, _Room] = {}
 
+    # No await happens in the methods below: each is one atomic step.
+
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        # No await happens below, so the check and the writes are one atomic step.
+        new, conflicts = self._sort_out(measurements)
+        if conflicts:
+            raise ConflictingMeasurements(conflicts)
+        self._insert(new)
+        return WriteResult(stored=len(new), duplicates=len(measurements) - len(new))
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        new, conflicts = self._sort_out(measurements)
+        self._insert(new)
+        return conflicts
+
+    def _sort_out(self, measurements: Sequence[Measurement]) -> tuple[list[Measurement], list[int]]:
+        """(the new measurements, the indices of those conflicting with stored ones)"""
         new, conflicts = [], []
         for index, measurement in enumerate(measurements):
             room = self._rooms.get(measurement.room_id)
@@ -36,13 +50,13 @@ class InMemoryStore:
                 new.append(measurement)
             elif not same_value(stored, measurement.kelvin):
                 conflicts.append(index)
-        if conflicts:
-            raise ConflictingMeasurements(conflicts)
+        return new, conflicts
+
+    def _insert(self, new: list[Measurement]) -> None:
         for measurement in new:
             room = self._rooms.setdefault(measurement.room_id, _Room())
             room.values[measurement.ts] = measurement.kelvin
             insort(room.timestamps, measurement.ts)
-        return WriteResult(stored=len(new), duplicates=len(measurements) - len(new))
 
     async def window_stats(
         self, room_id: str, since: datetime, until: datetime

@@ -45,13 +45,14 @@ def from_micros(micros: int) -> datetime:
 def connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; each one is an explicit BEGIN ... COMMIT.
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Several processes share the file: wait for a lock instead of failing. First, because
+    # switching to WAL below takes a lock too.
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # WAL lets readers run beside the writer; synchronous=FULL syncs the WAL on every commit,
     # so a committed (and acknowledged) write survives a power cut, not only a process crash.
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
-    # Several server processes share the file: wait for the write lock instead of failing.
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return connection
 
 
@@ -101,11 +102,21 @@ class SqliteStore:
         return await self._run(self._readers, work)
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        return await self._run(self._writer, lambda connection: self._add(connection, measurements))
+        stored, _ = await self._run(
+            self._writer, lambda connection: self._write(connection, measurements, atomic=True)
+        )
+        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
-    def _add(
-        self, connection: sqlite3.Connection, measurements: Sequence[Measurement]
-    ) -> WriteResult:
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        _, conflicts = await self._run(
+            self._writer, lambda connection: self._write(connection, measurements, atomic=False)
+        )
+        return conflicts
+
+    def _write(
+        self, connection: sqlite3.Connection, measurements: Sequence[Measurement], *, atomic: bool
+    ) -> tuple[int, list[int]]:
+        """One transaction: (how many stored, the indices that conflict). Atomic: all or none."""
         new_rooms: dict[str, int] = {}
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -125,7 +136,7 @@ class SqliteStore:
                     connection.execute(STORED_VALUE, row[:2]).fetchone()[0], row[2]
                 ):
                     conflicts.append(index)
-            if conflicts:
+            if conflicts and atomic:
                 raise ConflictingMeasurements(conflicts)
             connection.execute("COMMIT")
         except BaseException:
@@ -134,7 +145,7 @@ class SqliteStore:
         # Only now: a room inserted by a rolled-back transaction never existed, and its id
         # may go to another room.
         self._room_keys.update(new_rooms)
-        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+        return stored, conflicts
 
     async def window_stats(
         self, room_id: str, since: datetime, until: datetime

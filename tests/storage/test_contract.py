@@ -130,3 +130,42 @@ async def room_names_should_be_stored_as_given(store: MeasurementStore) -> None:
 
 async def check_should_pass_on_a_working_store(store: MeasurementStore) -> None:
     await store.check()
+
+
+async def add_each_should_store_all_but_the_conflicting_ones(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(0), 290.0)])
+    conflicts = await store.add_each(
+        [
+            Measurement("hall", at(1), 291.0),
+            Measurement("hall", at(0), 295.0),
+            Measurement("hall", at(0) + timedelta(seconds=1), 292.0),
+            Measurement("kitchen", at(0), 293.0),
+        ]
+    )
+    assert conflicts == [1]
+    stats = await store.window_stats("hall", at(0), at(10))
+    assert stats is not None
+    assert (stats.count, stats.minimum, stats.maximum) == (3, 290.0, 292.0)
+    assert await store.has_room("kitchen")
+
+
+async def add_each_should_take_a_duplicate_as_success(store: MeasurementStore) -> None:
+    await store.add([Measurement("hall", at(0), 290.0)])
+    assert await store.add_each([Measurement("hall", at(0), 290.0)]) == []
+
+
+@pytest.mark.parametrize("size", [10, 2500])
+async def add_of_a_large_batch_should_find_its_conflicts_by_index(
+    store: MeasurementStore, size: int
+) -> None:
+    """Sizes on both sides of PostgreSQL's switch from arrays to COPY."""
+    await store.add([Measurement("hall", at(3), 290.0), Measurement("hall", at(5), 290.0)])
+    batch = [Measurement("hall", at(index), 290.0 + index % 7) for index in range(size)]
+    with pytest.raises(ConflictingMeasurements) as conflict:
+        await store.add(batch)
+    assert conflict.value.indices == [index for index in (3, 5) if index % 7 != 0]
+    batch = [m for index, m in enumerate(batch) if index not in (3, 5)]
+    assert await store.add(batch) == WriteResult(stored=size - 2, duplicates=0)
+    stats = await store.window_stats("hall", at(0), at(size))
+    assert stats is not None
+    assert stats.count == size
