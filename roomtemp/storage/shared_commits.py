@@ -1,0 +1,90 @@
+"""Shared commits: concurrent single writes gathered into one transaction.
+
+A commit costs a round trip and a disk flush whatever it holds, so under load one commit for
+many waiting requests is far cheaper than one each. The writer commits whatever has queued up
+while the previous commit was in flight (at most MAX_GROUP at a time): when idle, a request is
+committed at once, alone; under load, groups grow by themselves. Each request still waits for
+its own measurement to be committed, and a conflict fails only the request that caused it.
+"""
+
+import asyncio
+from datetime import datetime
+
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.storage.base import MeasurementStore
+
+MAX_GROUP = 512
+
+_Pending = tuple[Measurement, "asyncio.Future[None]"]
+
+
+class SharedCommits:
+    def __init__(self, store: MeasurementStore) -> None:
+        self._store = store
+        self._queue: list[_Pending] = []
+        self._arrived = asyncio.Event()
+        self._closing = False
+        self._writer = asyncio.create_task(self._write_forever(), name="shared-commits")
+
+    async def add(self, measurement: Measurement) -> None:
+        """Return once `measurement` is durably committed (or was already stored); raise
+        ConflictingMeasurements if its room and ts hold another value, or what the store
+        raised for the whole group (StorageUnavailable)."""
+        if self._closing or self._writer.done():
+            raise RuntimeError("shared commits are closed")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_retrieved)
+        self._queue.append((measurement, done))
+        self._arrived.set()
+        await asyncio.shield(done)  # a client going away must not cancel the others' commit
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        self._closing = True
+        self._arrived.set()
+        await self._writer
+
+    async def _write_forever(self) -> None:
+        while not (self._closing and not self._queue):
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._queue:
+                group = self._take_group()
+                await self._commit(group)
+
+    def _take_group(self) -> list[_Pending]:
+        """Up to MAX_GROUP queued writes, at most one per (room, ts): a key repeated in the
+        queue waits for the next group, so that it is compared with the committed first."""
+        group: list[_Pending] = []
+        later: list[_Pending] = []
+        keys: set[tuple[str, datetime]] = set()
+        for pending in self._queue:
+            key = (pending[0].room_id, pending[0].ts)
+            if key in keys or len(group) == MAX_GROUP:
+                later.append(pending)
+            else:
+                keys.add(key)
+                group.append(pending)
+        self._queue = later
+        return group
+
+    async def _commit(self, group: list[_Pending]) -> None:
+        try:
+            conflicts = set(await self._store.add_each([measurement for measurement, _ in group]))
+        except Exception as error:  # the group failed: each of its requests learns why, and
+            # the writer carries on with the next group (the database may be back by then)
+            for _, done in group:
+                done.set_exception(error)
+            return
+        for index, (_, done) in enumerate(group):
+            if index in conflicts:
+                done.set_exception(ConflictingMeasurements([0]))
+            else:
+                done.set_result(None)
+
+
+def _retrieved(done: "asyncio.Future[None]") -> None:
+    # The request may have gone (client disconnected); its outcome is then read by nobody,
+    # which asyncio would otherwise log as "exception was never retrieved".
+    if not done.cancelled():
+        done.exception()

@@ -1,0 +1,129 @@
+"""Shared commits: one transaction for many concurrent single writes, each still answered alone."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.storage import MeasurementStore
+from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.memory import InMemoryStore
+from roomtemp.storage.shared_commits import SharedCommits
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: float, room: str = "hall", kelvin: float = 290.0) -> Measurement:
+    return Measurement(room, T0 + timedelta(seconds=seconds), kelvin)
+
+
+class CountingStore(InMemoryStore):
+    """Records the size of every transaction it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[int] = []
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        self.groups.append(len(measurements))
+        await asyncio.sleep(0.01)  # a commit takes time: others queue up meanwhile
+        return await super().add_each(measurements)
+
+
+async def concurrent_writes_should_all_be_stored(store: MeasurementStore) -> None:
+    shared = SharedCommits(store)
+    await asyncio.gather(*(shared.add(at(second, f"room {second % 7}")) for second in range(300)))
+    await shared.close()
+    counts = [
+        await store.window_stats(f"room {room}", T0, T0 + timedelta(hours=1)) for room in range(7)
+    ]
+    assert sum(stats.count for stats in counts if stats) == 300
+
+
+async def concurrent_writes_should_share_few_transactions() -> None:
+    store = CountingStore()
+    shared = SharedCommits(store)
+    await asyncio.gather(*(shared.add(at(second)) for second in range(1000)))
+    await shared.close()
+    assert store.groups == [512, 488]
+
+
+async def a_lone_write_should_be_committed_without_waiting_for_company() -> None:
+    store = CountingStore()
+    shared = SharedCommits(store)
+    await asyncio.wait_for(shared.add(at(0)), timeout=5)
+    assert store.groups == [1]
+    await shared.close()
+
+
+async def a_conflict_should_fail_only_its_own_request(store: MeasurementStore) -> None:
+    await store.add([at(0, kelvin=290.0)])
+    shared = SharedCommits(store)
+    results = await asyncio.gather(
+        shared.add(at(1)),
+        shared.add(at(0, kelvin=300.0)),
+        shared.add(at(2)),
+        return_exceptions=True,
+    )
+    await shared.close()
+    assert results[0] is None
+    assert isinstance(results[1], ConflictingMeasurements)
+    assert results[2] is None
+    stats = await store.window_stats("hall", T0, T0 + timedelta(seconds=2))
+    assert stats is not None
+    assert (stats.count, stats.maximum) == (3, 290.0)
+
+
+async def the_same_key_twice_at_once_should_store_it_once_and_refuse_another_value(
+    store: MeasurementStore,
+) -> None:
+    shared = SharedCommits(store)
+    results = await asyncio.gather(
+        shared.add(at(0)),
+        shared.add(at(0)),
+        shared.add(at(0, kelvin=299.0)),
+        return_exceptions=True,
+    )
+    await shared.close()
+    assert list(results[:2]) == [None, None]
+    assert isinstance(results[2], ConflictingMeasurements)
+    stats = await store.window_stats("hall", T0, T0)
+    assert stats is not None
+    assert (stats.count, stats.mean) == (1, 290.0)
+
+
+class FlakyStore(InMemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        if self.down:
+            self.down = False
+            raise StorageUnavailable("connection refused")
+        return await super().add_each(measurements)
+
+
+async def a_failed_commit_should_fail_its_group_and_not_the_next() -> None:
+    store = FlakyStore()
+    shared = SharedCommits(store)
+    with pytest.raises(StorageUnavailable):
+        await shared.add(at(0))
+    await shared.add(at(1))
+    await shared.close()
+    assert await store.window_stats("hall", T0, T0) is None
+    assert await store.window_stats("hall", at(1).ts, at(1).ts) is not None
+
+
+async def close_should_commit_what_is_queued() -> None:
+    store = CountingStore()
+    shared = SharedCommits(store)
+    writes = [asyncio.create_task(shared.add(at(second))) for second in range(50)]
+    await asyncio.sleep(0)  # let them queue
+    await shared.close()
+    await asyncio.gather(*writes)
+    assert sum(store.groups) == 50
+    with pytest.raises(RuntimeError, match="closed"):
+        await shared.add(at(99))
