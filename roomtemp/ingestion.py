@@ -1,18 +1,29 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from roomtemp.domain.measurements import (
+    ConflictingMeasurements,
     InvalidRoomId,
     Measurement,
     TimestampOutOfRange,
     as_utc,
     check_room_id,
     format_ts,
+    same_value,
 )
-from roomtemp.domain.units import ABSOLUTE_ZERO, Unit, from_kelvin, to_kelvin
-from roomtemp.storage.base import MeasurementStore
+from roomtemp.domain.units import (
+    ABSOLUTE_ZERO,
+    Unit,
+    UnknownUnit,
+    from_kelvin,
+    parse_unit,
+    to_kelvin,
+)
+from roomtemp.storage.base import MeasurementStore, WriteResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +34,7 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
-    field: str  # "room_id", "v" or "ts"
+    field: str  # "room_id", "v", "u" or "ts"
     message: str
 
 
@@ -33,8 +44,43 @@ class InvalidMeasurement(ValueError):
         self.problems = problems
 
 
+class InvalidBatch(ValueError):
+    """Items of a batch break rules; `problems` pairs each with its index. Nothing is stored."""
+
+    def __init__(self, problems: list[tuple[int, FieldProblem]]) -> None:
+        super().__init__(f"{len({index for index, _ in problems})} items are invalid")
+        self.problems = problems
+
+
+class ConflictingBatch(Exception):
+    """Items of a batch name a room and ts already stored, or repeated, with another value."""
+
+    def __init__(self, indices: list[int]) -> None:
+        super().__init__(f"{len(indices)} items conflict with stored measurements")
+        self.indices = indices
+
+
+class Posted(Protocol):
+    """A measurement as it arrives: any object with these attributes (wire models are)."""
+
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def v(self) -> float: ...
+    @property
+    def u(self) -> str: ...
+    @property
+    def ts(self) -> datetime | None: ...
+
+
 def validate(
-    room_id: str, value: float, unit: Unit, ts: datetime | None, *, now: datetime, limits: Limits
+    room_id: str,
+    value: float,
+    unit_text: str,
+    ts: datetime | None,
+    *,
+    now: datetime,
+    limits: Limits,
 ) -> Measurement:
     """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken."""
     problems = []
@@ -42,8 +88,13 @@ def validate(
         check_room_id(room_id)
     except InvalidRoomId as error:
         problems.append(FieldProblem("room_id", str(error)))
+    try:
+        unit = parse_unit(unit_text)
+    except UnknownUnit as error:
+        problems.append(FieldProblem("u", str(error)))
+        unit = Unit.KELVIN  # to check the value against something all the same
     kelvin = to_kelvin(value, unit)
-    if value < ABSOLUTE_ZERO[unit]:
+    if not value >= ABSOLUTE_ZERO[unit]:
         problems.append(FieldProblem("v", f"{value} {unit} is below absolute zero"))
     elif kelvin > limits.max_kelvin:
         ceiling = from_kelvin(limits.max_kelvin, unit)
@@ -68,18 +119,45 @@ def validate(
     return Measurement(room_id, utc, kelvin)
 
 
-async def record(
-    store: MeasurementStore,
-    room_id: str,
-    value: float,
-    unit: Unit,
-    ts: datetime | None,
-    *,
-    now: datetime,
-    limits: Limits,
-) -> Measurement:
-    """Validate and store one measurement durably. Storing it again changes nothing;
+def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) -> list[Measurement]:
+    """Every item validated; InvalidBatch names every item that breaks a rule."""
+    measurements: list[Measurement] = []
+    problems: list[tuple[int, FieldProblem]] = []
+    for index, item in enumerate(items):
+        try:
+            measurements.append(
+                validate(item.room_id, item.v, item.u, item.ts, now=now, limits=limits)
+            )
+        except InvalidMeasurement as error:
+            problems.extend((index, problem) for problem in error.problems)
+    if problems:
+        raise InvalidBatch(problems)
+    return measurements
+
+
+async def record(store: MeasurementStore, new: Measurement) -> None:
+    """Store one validated measurement durably. Storing it again changes nothing;
     ConflictingMeasurements if the room already has another value at that ts."""
-    new = validate(room_id, value, unit, ts, now=now, limits=limits)
     await store.add([new])
-    return new
+
+
+async def record_batch(store: MeasurementStore, batch: Sequence[Measurement]) -> WriteResult:
+    """Store a validated batch all or nothing, in one transaction. Items repeated within the
+    batch count as duplicates; ConflictingBatch names the items that conflict."""
+    first: dict[tuple[str, datetime], int] = {}
+    unique: list[int] = []  # indices into batch of the first of each (room, ts)
+    conflicts = []
+    for index, measurement in enumerate(batch):
+        key = (measurement.room_id, measurement.ts)
+        earlier = first.setdefault(key, index)
+        if earlier == index:
+            unique.append(index)
+        elif not same_value(batch[earlier].kelvin, measurement.kelvin):
+            conflicts.append(index)
+    if conflicts:
+        raise ConflictingBatch(conflicts)
+    try:
+        result = await store.add([batch[index] for index in unique])
+    except ConflictingMeasurements as error:
+        raise ConflictingBatch([unique[index] for index in error.indices]) from None
+    return WriteResult(result.stored, len(batch) - result.stored)

@@ -14,11 +14,14 @@ class UnknownUnit(ValueError):
         super().__init__(f"unknown unit {text!r}: use K, C or F")
 
 
+_BY_TEXT = {text: unit for unit in Unit for text in (unit.value, unit.value.lower())}
+
+
 def parse_unit(text: str) -> Unit:
     """The unit named by `text`, case-insensitively ("k", "C", ...)."""
     try:
-        return Unit(text.upper())
-    except ValueError:
+        return _BY_TEXT[text]
+    except KeyError:
         raise UnknownUnit(text) from None
 
 

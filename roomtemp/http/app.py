@@ -2,16 +2,17 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from roomtemp import __version__
+from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.routes import health, measurements
-from roomtemp.ingestion import Limits
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, open_store
+from roomtemp.storage.shared_commits import SharedCommits
 
 
 def create_app(
@@ -26,14 +27,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store or await open_store(
+        opened = store or await open_store(
             settings.database_url, pool_size=settings.db_pool_size, db_timeout=settings.db_timeout
         )
+        shared = SharedCommits(opened) if settings.shared_commits else None
+        app.state.store = opened
+        app.state.record = shared.add if shared else partial(ingestion.record, opened)
         try:
             yield
         finally:
+            if shared:
+                await shared.close()  # commits what is queued before the store goes
             if store is None:
-                await app.state.store.close()
+                await opened.close()
 
     app = FastAPI(
         title="roomtemp",
@@ -41,8 +47,9 @@ def create_app(
         summary="Room temperature measurements: store them, ask about them.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.clock = clock
-    app.state.limits = Limits(settings.max_kelvin, settings.max_future_skew)
+    app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
     problems.install(app)
     openapi.install(app)
     app.include_router(measurements.router)

@@ -1,18 +1,21 @@
-"""What routes receive from the app: the store, the clock and the write limits.
+"""What routes receive from the app: the store, the clock, the write path and its limits.
 
 Async on purpose: FastAPI runs a plain `def` dependency in a thread pool, a hop per request.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from roomtemp.domain.measurements import Measurement
 from roomtemp.ingestion import Limits
+from roomtemp.settings import Settings
 from roomtemp.storage.base import MeasurementStore
 
 Clock = Callable[[], datetime]
+Record = Callable[[Measurement], Awaitable[None]]
 
 
 def system_clock() -> datetime:
@@ -22,6 +25,11 @@ def system_clock() -> datetime:
 async def get_store(request: Request) -> MeasurementStore:
     store: MeasurementStore = request.app.state.store
     return store
+
+
+async def get_record(request: Request) -> Record:
+    record: Record = request.app.state.record
+    return record
 
 
 async def get_clock(request: Request) -> Clock:
@@ -34,6 +42,13 @@ async def get_limits(request: Request) -> Limits:
     return limits
 
 
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 StoreDep = Annotated[MeasurementStore, Depends(get_store)]
+RecordDep = Annotated[Record, Depends(get_record)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,22 +2,38 @@
 
 from typing import Any
 
+import msgspec
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from roomtemp.http.schemas import MeasurementIn, ProblemDetails
+from roomtemp.http.schemas import MeasurementIn, MeasurementItem, ProblemDetails
 
-# Bodies read by json_body.read_json and problems answered by problems.py: FastAPI does not
-# see these models, so their schemas are added to the components here.
-EXTRA_MODELS: tuple[type[BaseModel], ...] = (MeasurementIn, ProblemDetails)
+# FastAPI sees neither the bodies that routes read themselves (msgspec models, json_body.py)
+# nor the problems answered by problems.py: their schemas are added to the components here.
+BODIES = (MeasurementIn, MeasurementItem)
+ANSWERS: tuple[type[BaseModel], ...] = (ProblemDetails,)
+REF = "#/components/schemas/{name}"
 
 
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` for a route that reads a JSON body of `model` itself."""
-    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+def request_body(body: type, example: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a JSON body of type `body` itself."""
+    content = {"schema": {"$ref": REF.format(name=body.__name__)}, "example": example}
+    return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+def batch_body() -> dict[str, Any]:
+    item = {"$ref": REF.format(name=MeasurementItem.__name__)}
+    example = {"room_id": "Living room", "v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}
+    content = {
+        "application/json": {"schema": {"type": "array", "items": item}, "example": [example]},
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "one measurement object per line"},
+            "itemSchema": item,
+        },
+    }
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def install(app: FastAPI) -> None:
@@ -30,11 +46,14 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            _, extra = models_json_schema(
-                [(model, "validation") for model in EXTRA_MODELS],
-                ref_template="#/components/schemas/{model}",
+            _, answers = models_json_schema(
+                [(model, "serialization") for model in ANSWERS],
+                ref_template=REF.replace("{name}", "{model}"),
             )
-            document.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])
+            _, bodies = msgspec.json.schema_components(BODIES, ref_template=REF)
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(answers["$defs"])
+            schemas.update(bodies)
             app.openapi_schema = document
         return app.openapi_schema
 

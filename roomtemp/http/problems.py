@@ -5,19 +5,19 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-import orjson
+import msgspec
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from roomtemp.domain.durations import InvalidDuration
 from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, UnknownRoom
-from roomtemp.domain.units import UnknownUnit
-from roomtemp.ingestion import InvalidMeasurement
+from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
 from roomtemp.storage.base import StorageUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
+MAX_LISTED_ERRORS = 100
 log = logging.getLogger("roomtemp.http")
 
 
@@ -63,7 +63,7 @@ def problem_response(
     }
     if errors:
         body["errors"] = list(errors)
-    return Response(orjson.dumps(body), status, headers, media_type=PROBLEM_JSON)
+    return Response(msgspec.json.encode(body), status, headers, media_type=PROBLEM_JSON)
 
 
 def _where(location: Sequence[int | str]) -> dict[str, Any]:
@@ -75,8 +75,27 @@ def _where(location: Sequence[int | str]) -> dict[str, Any]:
 
 
 def measurement_errors(error: InvalidMeasurement) -> list[dict[str, Any]]:
-    places = {"room_id": ("path", "room_id"), "v": ("body", "v"), "ts": ("body", "ts")}
-    return [{**_where(places[p.field]), "detail": p.message} for p in error.problems]
+    """For the single endpoint, whose room id is in the path."""
+    return [
+        {"parameter": "room_id"}
+        if p.field == "room_id"
+        else {"pointer": f"#/{p.field}"} | {"detail": p.message}
+        for p in error.problems
+    ]
+
+
+def batch_errors(error: InvalidBatch | ConflictingBatch) -> list[dict[str, Any]]:
+    """Each failing item by index, the first MAX_LISTED_ERRORS of them."""
+    if isinstance(error, ConflictingBatch):
+        detail = "another value is stored, or repeated in the batch, for this room and ts"
+        return [
+            {"index": index, "pointer": f"#/{index}", "detail": detail}
+            for index in error.indices[:MAX_LISTED_ERRORS]
+        ]
+    return [
+        {"index": index, "pointer": f"#/{index}/{problem.field}", "detail": problem.message}
+        for index, problem in error.problems[:MAX_LISTED_ERRORS]
+    ]
 
 
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -87,8 +106,9 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 # Exceptions from below the HTTP layer: status and machine code of each.
 _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     InvalidMeasurement: (422, "invalid_measurement"),
+    InvalidBatch: (422, "invalid_measurement"),
+    ConflictingBatch: (409, "conflict"),
     InvalidDuration: (422, "invalid_duration"),
-    UnknownUnit: (422, "invalid_unit"),
     ConflictingMeasurements: (409, "conflict"),
     UnknownRoom: (404, "room_not_found"),
     EmptyWindow: (404, "no_measurements"),
@@ -108,6 +128,8 @@ async def _known_error(_: Request, error: Exception) -> Response:
         )
     if isinstance(error, ConflictingMeasurements):
         return problem_response(status, code, "the room already has another value at that ts")
+    if isinstance(error, InvalidBatch | ConflictingBatch):
+        return problem_response(status, code, f"{error}; nothing was stored", batch_errors(error))
     errors = measurement_errors(error) if isinstance(error, InvalidMeasurement) else []
     return problem_response(status, code, str(error), errors)
 

@@ -55,13 +55,13 @@ async def a_wrong_method_should_be_a_problem_with_allow(client: httpx.AsyncClien
 async def openapi_should_describe_bodies_bounds_and_problems(client: httpx.AsyncClient) -> None:
     document: dict[str, Any] = (await client.get("/openapi.json")).json()
     post = document["paths"]["/measurements/{room_id}"]["post"]
-    body = post["requestBody"]["content"]["application/json"]["schema"]
-    assert body == {"$ref": "#/components/schemas/MeasurementIn"}
+    body = post["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/MeasurementIn"}
+    assert body["example"]["v"] == 21.5
     schemas = document["components"]["schemas"]
     measurement = schemas["MeasurementIn"]
     assert measurement["required"] == ["v"]
     assert measurement["additionalProperties"] is False
-    assert measurement["examples"]
     assert measurement["properties"]["ts"]["anyOf"][0]["format"] == "date-time"
     room_id = post["parameters"][0]["schema"]
     assert (room_id["minLength"], room_id["maxLength"]) == (1, 128)

@@ -1,11 +1,12 @@
-"""The original two endpoints: store one measurement, average a room over a window."""
+"""Measurements: store one (the original endpoint), store many, average a room over a window."""
 
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
+import msgspec
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import WithJsonSchema
 
 from roomtemp import ingestion
 from roomtemp.domain.durations import parse_duration
@@ -18,11 +19,17 @@ from roomtemp.domain.measurements import (
     as_utc,
 )
 from roomtemp.domain.units import Unit, from_kelvin
-from roomtemp.http.dependencies import ClockDep, LimitsDep, StoreDep
-from roomtemp.http.json_body import read_json
-from roomtemp.http.openapi import request_body
+from roomtemp.http.dependencies import ClockDep, LimitsDep, RecordDep, SettingsDep, StoreDep
+from roomtemp.http.json_body import read_batch, read_measurement
+from roomtemp.http.openapi import batch_body, request_body
 from roomtemp.http.problems import documented_problems, invalid_parameter
-from roomtemp.http.schemas import TIMESTAMP, Average, MeasurementIn, StoredMeasurement, UnitField
+from roomtemp.http.schemas import (
+    Average,
+    BatchResult,
+    MeasurementIn,
+    StoredMeasurement,
+    UnitParameter,
+)
 
 router = APIRouter(tags=["measurements"])
 
@@ -37,7 +44,6 @@ RoomIdPath = Annotated[
         examples=["Living room"],
     ),
 ]
-MEASUREMENT_IN = TypeAdapter(MeasurementIn)
 
 
 async def room_id_in_path(request: Request, room_id: RoomIdPath) -> str:
@@ -58,19 +64,40 @@ RoomId = Annotated[str, Depends(room_id_in_path)]
     "/measurements/{room_id}",
     status_code=201,
     summary="Store one measurement",
-    openapi_extra=request_body(MeasurementIn),
+    openapi_extra=request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
     responses=documented_problems(400, 409, 413, 415, 422, 503),
 )
 async def post_measurement(
-    room_id: RoomId, request: Request, store: StoreDep, clock: ClockDep, limits: LimitsDep
+    room_id: RoomId, request: Request, record: RecordDep, clock: ClockDep, limits: LimitsDep
 ) -> StoredMeasurement:
     """Store a measurement durably; posting the same one again is harmless (201, nothing new).
     The same room and ts with another value is a conflict (409)."""
-    posted = await read_json(request, MEASUREMENT_IN)
-    stored = await ingestion.record(
-        store, room_id, posted.v, posted.u, posted.ts, now=clock(), limits=limits
+    posted = await read_measurement(request)
+    measurement = ingestion.validate(
+        room_id, posted.v, posted.u, posted.ts, now=clock(), limits=limits
     )
-    return StoredMeasurement(room_id=room_id, v=posted.v, u=posted.u, ts=stored.ts)
+    await record(measurement)
+    return StoredMeasurement(
+        room_id=room_id, v=posted.v, u=Unit(posted.u.upper()), ts=measurement.ts
+    )
+
+
+@router.post(
+    "/measurements",
+    summary="Store many measurements",
+    openapi_extra=batch_body(),
+    responses=documented_problems(400, 409, 413, 415, 422, 503),
+)
+async def post_batch(
+    request: Request, store: StoreDep, clock: ClockDep, limits: LimitsDep, settings: SettingsDep
+) -> BatchResult:
+    """Store a JSON array, or NDJSON lines, of measurements: all or nothing, in one transaction.
+    Items already stored with the same value count as duplicates; 422 and 409 list the failing
+    items by index (the first 100)."""
+    items = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items)
+    batch = ingestion.validate_batch(items, now=clock(), limits=limits)
+    result = await ingestion.record_batch(store, batch)
+    return BatchResult(received=len(items), stored=result.stored, duplicates=result.duplicates)
 
 
 @router.get(
@@ -86,7 +113,7 @@ async def get_average(
     ],
     store: StoreDep,
     clock: ClockDep,
-    unit: Annotated[UnitField, Query()] = Unit.KELVIN,
+    unit: Annotated[UnitParameter, Query()] = Unit.KELVIN,
     end: Annotated[
         str | None,
         Query(description="the window's end, RFC 3339 (default now); encode + as %2B"),
@@ -94,7 +121,7 @@ async def get_average(
     ] = None,
 ) -> Average:
     """The exact mean, min and max of the room's measurements with end - duration <= ts <= end."""
-    until = clock() if end is None else parse_end(end)
+    until = clock() if end is None else parse_timestamp("end", end)
     since = until - parse_duration(duration)
     stats = await store.window_stats(room_id, since, until)
     if stats is None:
@@ -113,9 +140,9 @@ async def get_average(
     )
 
 
-def parse_end(text: str) -> datetime:
+def parse_timestamp(parameter: str, text: str) -> datetime:
+    """An RFC 3339 query parameter, read as bodies read ts (naive means UTC)."""
     try:
-        return as_utc(TIMESTAMP.validate_strings(text))
-    except (ValidationError, TimestampOutOfRange) as error:
-        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
-        raise invalid_parameter("end", f"end={text!r}: {message}") from None
+        return as_utc(msgspec.convert(text, datetime))
+    except (msgspec.ValidationError, TimestampOutOfRange) as error:
+        raise invalid_parameter(parameter, f"{parameter}={text!r}: {error}") from None
