@@ -106,7 +106,7 @@ def validate(
     except TimestampOutOfRange as error:
         problems.append(FieldProblem("ts", str(error)))
     else:
-        if utc > now + limits.max_future_skew:
+        if utc > now and utc - now > limits.max_future_skew:  # cheapest test first
             problems.append(
                 FieldProblem(
                     "ts",

