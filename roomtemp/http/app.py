@@ -46,6 +46,9 @@ def create_app(
         version=__version__,
         summary="Room temperature measurements: store them, ask about them.",
         lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry asks on every request whether it is configured;
+        # roomtemp does not use it, and the question costs measurably on the write path.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.clock = clock

@@ -1,21 +1,19 @@
-"""What routes receive from the app: the store, the clock, the write path and its limits.
+"""What routes receive from the app: the store, the clock and the limits of writes.
 
 Async on purpose: FastAPI runs a plain `def` dependency in a thread pool, a hop per request.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from roomtemp.domain.measurements import Measurement
 from roomtemp.ingestion import Limits
 from roomtemp.settings import Settings
 from roomtemp.storage.base import MeasurementStore
 
 Clock = Callable[[], datetime]
-Record = Callable[[Measurement], Awaitable[None]]
 
 
 def system_clock() -> datetime:
@@ -25,11 +23,6 @@ def system_clock() -> datetime:
 async def get_store(request: Request) -> MeasurementStore:
     store: MeasurementStore = request.app.state.store
     return store
-
-
-async def get_record(request: Request) -> Record:
-    record: Record = request.app.state.record
-    return record
 
 
 async def get_clock(request: Request) -> Clock:
@@ -48,7 +41,6 @@ async def get_settings(request: Request) -> Settings:
 
 
 StoreDep = Annotated[MeasurementStore, Depends(get_store)]
-RecordDep = Annotated[Record, Depends(get_record)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
