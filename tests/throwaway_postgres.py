@@ -30,6 +30,7 @@ class ThrowawayPostgres:
     bin: Path
     port: int
     as_user: dict[str, Any]  # subprocess arguments that drop root privileges
+    durable: bool = False
 
     @property
     def url(self) -> str:
@@ -40,11 +41,12 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder}"
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=300"
+        )
+        if not self.durable:
             # Tests need no protection from power cuts (fsync); they do need every
             # acknowledged commit visible after a restart, so synchronous_commit stays on.
-            " -c fsync=off -c full_page_writes=off -c max_connections=300"
-        )
+            options += " -c fsync=off -c full_page_writes=off"
         log = str(self.folder / "server.log")
         self._run(
             str(self.bin / "pg_ctl"),
@@ -83,7 +85,8 @@ def _as_nobody() -> tuple[dict[str, Any], int]:
     return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}, nobody.pw_uid
 
 
-def start_throwaway_postgres() -> ThrowawayPostgres:
+def start_throwaway_postgres(*, durable: bool = False) -> ThrowawayPostgres:
+    """A new server; `durable` keeps PostgreSQL's defaults (fsync on), for benchmarks."""
     as_user, uid = _as_nobody()
     folder = Path(tempfile.mkdtemp(prefix="roomtemp-pg-"))
     os.chown(folder, uid, -1)
@@ -98,7 +101,7 @@ def start_throwaway_postgres() -> ThrowawayPostgres:
     except (PermissionError, subprocess.CalledProcessError):
         # The virtualenv sits where `nobody` may not enter (under /root, say): use a copy.
         binaries = Path(shutil.copytree(binaries, folder / "pginstall"))
-    server = ThrowawayPostgres(folder, binaries / "bin", _free_port(), as_user)
+    server = ThrowawayPostgres(folder, binaries / "bin", _free_port(), as_user, durable)
     server._run(
         str(server.bin / "initdb"),
         "-D",

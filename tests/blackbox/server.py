@@ -47,12 +47,16 @@ def wait_until_healthy(server: Server, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def running_server(database_url: str, *flags: str) -> Iterator[Server]:
-    """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end."""
+def running_server(
+    database_url: str, *flags: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end. Of the
+    ROOMTEMP_* variables, only those in `env` reach it, not the caller's."""
     port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
     }
+    environment.update(env or {})
     command = [str(ROOMTEMP), "serve", "--port", str(port), "--database-url", database_url, *flags]
     process = subprocess.Popen(command, env=environment)
     server = Server(process, port)

@@ -1,0 +1,147 @@
+"""Load generators and what is read off the server: wrk for single writes, a lean asyncio
+client for batches (bodies made before the clock starts), peak memory of each worker."""
+
+import asyncio
+import json
+import resource
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import msgspec
+
+WRK_SCRIPT = Path(__file__).with_name("single.lua")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_wrk(url: str, label: str, *, connections: int, seconds: int) -> dict[str, float]:
+    """Single-measurement POSTs for `seconds`: requests/s, latency, errors, and wrk's own CPU."""
+    before = children_cpu_seconds()
+    threads = min(2, connections)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPT),
+        url,
+        "--",
+        label,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    summary = json.loads(output.strip().splitlines()[-1])
+    wall = summary["duration_us"] / 1e6
+    return {
+        "requests_per_s": summary["acknowledged"] / wall,
+        "acknowledged": summary["acknowledged"],
+        "errors": summary["non_2xx"] + summary["socket_errors"],
+        "p50_ms": summary["p50_us"] / 1000,
+        "p99_ms": summary["p99_us"] / 1000,
+        "generator_cpu": (children_cpu_seconds() - before) / wall,
+    }
+
+
+@dataclass(frozen=True)
+class Batches:
+    label: str
+    bodies: list[bytes]
+    items: int
+
+
+def make_batches(label: str, total: int, size: int, rooms: int = 100) -> Batches:
+    """`total` distinct measurements of `rooms` rooms, as JSON bodies of `size` items."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    stamps: dict[int, str] = {}
+    bodies = []
+    for first in range(0, total, size):
+        items = []
+        for index in range(first, min(first + size, total)):
+            step = index // rooms
+            if step not in stamps:
+                stamps[step] = (start - timedelta(seconds=step)).isoformat()
+            items.append(
+                {
+                    "room_id": f"{label}-{index % rooms}",
+                    "v": 290 + index % 100 / 10,
+                    "ts": stamps[step],
+                }
+            )
+        bodies.append(msgspec.json.encode(items))
+    return Batches(label, bodies, total)
+
+
+async def _post(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: bytes
+) -> tuple[int, bytes]:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def _send_all(url: str, batches: Batches, senders: int) -> tuple[int, int]:
+    address = urlsplit(url)
+    queue = list(reversed(batches.bodies))
+    stored = errors = 0
+
+    async def sender() -> None:
+        nonlocal stored, errors
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        try:
+            while queue:
+                status, answer = await _post(reader, writer, "/measurements", queue.pop())
+                if status == 200:
+                    stored += json.loads(answer)["stored"]
+                else:
+                    errors += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    return stored, errors
+
+
+def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, float]:
+    """Every batch, from `senders` connections at once: measurements/s and our own CPU."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    stored, errors = asyncio.run(_send_all(url, batches, senders))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "measurements_per_s": stored / wall,
+        "acknowledged": stored,
+        "errors": errors,
+        "seconds": wall,
+        "generator_cpu": cpu / wall,
+    }
+
+
+def worker_peak_rss_mb(parent: int) -> list[float]:
+    """VmHWM (peak resident memory) of each worker process under `parent`."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields["PPid"]) == parent and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+    return sorted(peaks)
