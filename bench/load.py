@@ -135,13 +135,16 @@ def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, float
 
 
 def worker_peak_rss_mb(parent: int) -> list[float]:
-    """VmHWM (peak resident memory) of each worker process under `parent`."""
+    """VmHWM (peak resident memory) of each server worker under `parent` (not counting
+    multiprocessing's resource tracker, a child too)."""
     peaks = []
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+            status = (process / "status").read_text()
+            command = (process / "cmdline").read_bytes()
         except OSError:  # the process ended while we looked
             continue
-        if int(fields["PPid"]) == parent and "VmHWM" in fields:
+        fields = dict(line.split(":", 1) for line in status.splitlines())
+        if int(fields["PPid"]) == parent and b"spawn_main" in command:
             peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
     return sorted(peaks)

@@ -77,7 +77,7 @@ async def post_measurement(room_id: RoomIdPath, request: Request) -> Response:
     The same room and ts with another value is a conflict (409)."""
     # The hottest route: it reads app.state itself and encodes its answer with msgspec,
     # because FastAPI's dependency resolution and response validation cost more than the
-    # rest of the request together (profiled: 157 -> xx us per request).
+    # rest of the request together (profiled in-process: 157 -> 93 us per request).
     state = request.app.state
     check_utf8_path(request, room_id)
     posted = await read_measurement(request)
