@@ -39,10 +39,10 @@ UNION ALL
 SELECT rooms.id, rooms.name FROM rooms JOIN names USING (name)
 """
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
-# large batches through binary COPY into a staging table, then one INSERT from it. Either way
-# rows are inserted in (room, ts) order, so that concurrent writers lock rows in one order and
-# cannot deadlock, and conflicts are looked for after the insert, so that rows another writer
-# committed meanwhile are seen too.
+# large batches by binary COPY, straight into measurements if none is stored yet, otherwise
+# into a staging table, then one INSERT from it. The INSERTs take rows in (room, ts) order, so
+# that concurrent writers lock rows in one order and cannot deadlock, and conflicts are looked
+# for after the insert, so that rows another writer committed meanwhile are seen too.
 COPY_FROM = 1000  # items; measured: see bench/README.md
 _INSERT_ARRAYS = """
 WITH inserted AS (
@@ -165,6 +165,8 @@ class PostgresStore:
                 return rooms, stored, []
             conflicts = await connection.fetch(_CONFLICTS_ARRAYS, *columns)
         else:
+            if await self._copied(connection, rooms, measurements):
+                return rooms, len(measurements), []
             await connection.execute(_STAGING)
             await connection.copy_records_to_table(
                 "staging",
@@ -175,6 +177,25 @@ class PostgresStore:
                 return rooms, stored, []
             conflicts = await connection.fetch(_CONFLICTS_STAGED)
         return rooms, stored, sorted(row[0] for row in conflicts)
+
+    @staticmethod
+    async def _copied(
+        connection: Connection, rooms: dict[str, int], measurements: Sequence[Measurement]
+    ) -> bool:
+        """Whether a binary COPY straight into measurements took the batch. Most batches are
+        new data, and then this costs what a bare COPY does (0.55 -> 0.9 of it, measured);
+        when a row is stored already, or being stored by another writer (which may also
+        deadlock, rows being in batch order here), the COPY is undone and the caller sorts
+        the batch out through the staging table."""
+        records = [(rooms[m.room_id], m.ts, m.kelvin) for m in measurements]
+        try:
+            async with connection.transaction():  # a savepoint, so that failing undoes only this
+                await connection.copy_records_to_table(
+                    "measurements", records=records, columns=("room", "ts", "kelvin")
+                )
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+            return False
+        return True
 
     async def _resolve_rooms(self, connection: Connection, names: set[str]) -> dict[str, int]:
         """The ids of the rooms named, inserting those that are new."""

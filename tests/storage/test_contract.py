@@ -1,5 +1,6 @@
 """The storage contract: every backend behaves the same, so the in-memory store is a proven fake."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +170,24 @@ async def add_of_a_large_batch_should_find_its_conflicts_by_index(
     stats = await store.window_stats("hall", at(0), at(size))
     assert stats is not None
     assert stats.count == size
+
+
+async def a_large_batch_partly_stored_already_should_count_the_duplicates(
+    store: MeasurementStore,
+) -> None:
+    await store.add([Measurement("hall", at(index), 290.0) for index in range(0, 3000, 3)])
+    batch = [Measurement("hall", at(index), 290.0) for index in range(3000)]
+    assert await store.add(batch) == WriteResult(stored=2000, duplicates=1000)
+
+
+async def overlapping_batches_written_at_once_should_both_succeed(store: MeasurementStore) -> None:
+    """The second waits for the first, or they deadlock, rows being in opposite orders: either
+    way each ends up stored once and both writes succeed."""
+    first = [Measurement("hall", at(index), 290.0) for index in range(3000)]
+    second = [Measurement("hall", at(index), 290.0) for index in reversed(range(1500, 4500))]
+    results = await asyncio.gather(store.add(first), store.add(second))
+    assert sum(result.stored for result in results) == 4500
+    assert sum(result.duplicates for result in results) == 1500
+    stats = await store.window_stats("hall", at(0), at(4500))
+    assert stats is not None
+    assert stats.count == 4500
