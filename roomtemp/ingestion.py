@@ -13,7 +13,6 @@ from roomtemp.domain.measurements import (
     as_utc,
     check_room_id,
     format_ts,
-    same_value,
 )
 from roomtemp.domain.units import (
     ABSOLUTE_ZERO,
@@ -142,22 +141,10 @@ async def record(store: MeasurementStore, new: Measurement) -> None:
 
 
 async def record_batch(store: MeasurementStore, batch: Sequence[Measurement]) -> WriteResult:
-    """Store a validated batch all or nothing, in one transaction. Items repeated within the
-    batch count as duplicates; ConflictingBatch names the items that conflict."""
-    first: dict[tuple[str, datetime], int] = {}
-    unique: list[int] = []  # indices into batch of the first of each (room, ts)
-    conflicts = []
-    for index, measurement in enumerate(batch):
-        key = (measurement.room_id, measurement.ts)
-        earlier = first.setdefault(key, index)
-        if earlier == index:
-            unique.append(index)
-        elif not same_value(batch[earlier].kelvin, measurement.kelvin):
-            conflicts.append(index)
-    if conflicts:
-        raise ConflictingBatch(conflicts)
+    """Store a validated batch all or nothing, in one transaction. Items already stored, or
+    repeated within the batch, with the same value count as duplicates; ConflictingBatch
+    names the items that conflict."""
     try:
-        result = await store.add([batch[index] for index in unique])
+        return await store.add(batch)
     except ConflictingMeasurements as error:
-        raise ConflictingBatch([unique[index] for index in error.indices]) from None
-    return WriteResult(result.stored, len(batch) - result.stored)
+        raise ConflictingBatch(error.indices) from None

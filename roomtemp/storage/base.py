@@ -31,13 +31,13 @@ class WriteResult:
 
 class MeasurementStore(Protocol):
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        """Store all in one durable transaction, or none. Each (room_id, ts) appears at most once
-        in `measurements`. One already stored with the same value is a duplicate and stored
-        again as nothing; with a different value, ConflictingMeasurements names its index."""
+        """Store all in one durable transaction, or none. One whose room and ts are already
+        stored, or repeated in `measurements`, with the same value is a duplicate and stored
+        as nothing; with another value, ConflictingMeasurements names its index."""
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         """Store each one that does not conflict, all in one durable transaction; the indices
-        of those that conflict (their room and ts hold another value). Keys are unique."""
+        of those that conflict (their room and ts hold, or are given, another value)."""
 
     async def window_stats(
         self, room_id: str, since: datetime, until: datetime

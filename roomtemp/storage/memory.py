@@ -42,15 +42,19 @@ class InMemoryStore:
 
     def _sort_out(self, measurements: Sequence[Measurement]) -> tuple[list[Measurement], list[int]]:
         """(the new measurements, the indices of those conflicting with stored ones)"""
-        new, conflicts = [], []
+        new: dict[tuple[str, datetime], Measurement] = {}
+        conflicts = []
         for index, measurement in enumerate(measurements):
+            key = (measurement.room_id, measurement.ts)
             room = self._rooms.get(measurement.room_id)
             stored = room.values.get(measurement.ts) if room else None
+            if stored is None and key in new:  # repeated within this call
+                stored = new[key].kelvin
             if stored is None:
-                new.append(measurement)
+                new[key] = measurement
             elif not same_value(stored, measurement.kelvin):
                 conflicts.append(index)
-        return new, conflicts
+        return list(new.values()), conflicts
 
     def _insert(self, new: list[Measurement]) -> None:
         for measurement in new:

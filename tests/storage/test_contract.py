@@ -191,3 +191,37 @@ async def overlapping_batches_written_at_once_should_both_succeed(store: Measure
     stats = await store.window_stats("hall", at(0), at(4500))
     assert stats is not None
     assert stats.count == 4500
+
+
+@pytest.mark.parametrize("size", [2, 2500])
+async def a_key_repeated_within_one_add_should_count_once(
+    store: MeasurementStore, size: int
+) -> None:
+    batch = [Measurement("hall", at(index), 290.0) for index in range(size - 1)]
+    batch.append(Measurement("hall", at(0), 290.0))
+    assert await store.add(batch) == WriteResult(stored=size - 1, duplicates=1)
+
+
+@pytest.mark.parametrize("size", [2, 2500])
+async def a_key_repeated_within_one_add_with_another_value_should_conflict(
+    store: MeasurementStore, size: int
+) -> None:
+    batch = [Measurement("hall", at(index), 290.0) for index in range(size - 1)]
+    batch.append(Measurement("hall", at(0), 291.0))
+    with pytest.raises(ConflictingMeasurements) as conflict:
+        await store.add(batch)
+    assert len(conflict.value.indices) == 1
+    assert conflict.value.indices[0] in (0, size - 1)  # either of the two may be the one refused
+    assert not await store.has_room("hall")
+
+
+async def add_each_should_refuse_one_of_two_values_given_for_one_key(
+    store: MeasurementStore,
+) -> None:
+    conflicts = await store.add_each(
+        [Measurement("hall", at(0), 290.0), Measurement("hall", at(0), 291.0)]
+    )
+    assert len(conflicts) == 1
+    stats = await store.window_stats("hall", at(0), at(0))
+    assert stats is not None
+    assert stats.count == 1
