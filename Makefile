@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock clean
+.PHONY: help install run dev test check format lock bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,12 @@ check: install  ## lint, format and type checks
 format: install  ## fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: install  ## throughput and latency on every backend, beside PostgreSQL's own limits (minutes)
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk, or brew install wrk"; exit 1; }
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 lock: | $(POETRY)  ## re-resolve poetry.lock after changing pyproject.toml
 	$(POETRY) lock

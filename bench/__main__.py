@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
+from bench.parsers import compare
 from bench.references import raw_copy, raw_single_commits
 from bench.report import print_report
 from roomtemp.storage import backend_of
@@ -149,6 +150,8 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "backends": {},
     }
+    print("reading 100,000 batch items ...", flush=True)
+    results["parsers_us_per_item"] = compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
         urls = {

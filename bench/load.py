@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -21,7 +22,7 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_wrk(url: str, label: str, *, connections: int, seconds: int) -> dict[str, float]:
+def run_wrk(url: str, label: str, *, connections: int, seconds: int) -> dict[str, Any]:
     """Single-measurement POSTs for `seconds`: requests/s, latency, errors, and wrk's own CPU."""
     before = children_cpu_seconds()
     threads = min(2, connections)
@@ -120,7 +121,7 @@ async def _send_all(url: str, batches: Batches, senders: int) -> tuple[int, int]
     return stored, errors
 
 
-def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, float]:
+def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, Any]:
     """Every batch, from `senders` connections at once: measurements/s and our own CPU."""
     cpu, wall = time.process_time(), time.perf_counter()
     stored, errors = asyncio.run(_send_all(url, batches, senders))

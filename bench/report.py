@@ -40,6 +40,9 @@ def print_report(results: dict[str, Any]) -> None:
     names = list(backends)
     machine = results["machine"]
     print(f"\nroomtemp ingest, {results['when']}: {machine['cpu']}, {machine['cores']} cores")
+    print("reading and type-checking a batch, us per item:")
+    for name, micros in results["parsers_us_per_item"].items():
+        print(f"  {name:<36}{micros:>6.2f}")
     print(_row("", names))
     runs = [backends[name] for name in names]
     for label, key in (

@@ -24,8 +24,10 @@ class Settings(BaseSettings):
     )
     batch_max_items: int = Field(100_000, ge=1, description="measurements per batch")
     batch_max_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="bytes per batch body")
-    shared_commits: bool = Field(
-        True, description="gather concurrent single writes into shared transactions"
+    shared_commits: bool | None = Field(
+        None,
+        description="gather concurrent single writes into shared transactions "
+        "(default: on for SQLite and PostgreSQL; off for memory://, where a commit costs nothing)",
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
