@@ -56,17 +56,40 @@ def stored(url: str, prefix: str) -> int | None:
     return None
 
 
+def settle(url: str) -> None:
+    """Flush PostgreSQL's dirty pages now, so that a checkpoint does not land in the middle of
+    the next measurement (and land on some but not others)."""
+    if backend_of(url) == "postgres":
+        asyncio.run(_execute(url, "CHECKPOINT"))
+
+
+async def _execute(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
 def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
-    """Single writes with and without shared commits, then batches, on one backend."""
+    """Single writes with and without shared commits, then batches, on one backend; on
+    PostgreSQL, each beside its reference without HTTP, measured just before it."""
     workers = str(os.cpu_count() or 1)
     flags = ("--workers", workers, "--log-level", "warning", "--migrate")
     results: dict[str, Any] = {}
+    references = results["references"] = {} if backend_of(url) == "postgres" else None
     for shared in (True, False):
         environment = {
             "ROOMTEMP_SHARED_COMMITS": str(shared).lower(),
             "ROOMTEMP_ACCESS_LOG": "false",
         }
         with running_server(url, *flags, env=environment) as server:
+            if references is not None and shared:
+                settle(url)
+                references["single_commits_per_s"] = asyncio.run(
+                    raw_single_commits(url, connections=32, seconds=options.seconds)
+                )
+            settle(url)
             label = "shared" if shared else "direct"
             single = run_wrk(server.url, label, connections=32, seconds=options.seconds)
             time.sleep(1)  # requests cut off by wrk's deadline may still be committing
@@ -74,6 +97,12 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
             results[f"single_{label}"] = single
             if not shared:
                 continue
+            if references is not None:
+                settle(url)
+                references["copy_rows_per_s"] = asyncio.run(
+                    raw_copy(url, options.batches.items, connections=4, chunk=5_000)
+                )
+            settle(url)
             batches = send_batches(server.url, options.batches, senders=4)
             batches["stored"] = stored(url, f"{options.batches.label}-")
             results["batch"] = batches
@@ -81,6 +110,8 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
             largest["stored"] = stored(url, f"{options.largest.label}-")
             results["batch_100k"] = largest
             results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
+    if references is None:
+        del results["references"]
     return results
 
 
@@ -162,16 +193,6 @@ def main() -> None:
         for backend in backends:
             print(f"measuring {backend} ...", flush=True)
             results["backends"][backend] = measure_backend(urls[backend], options)
-        if "postgres" in backends:
-            print("measuring PostgreSQL without HTTP ...", flush=True)
-            results["references"] = {
-                "copy_rows_per_s": asyncio.run(
-                    raw_copy(postgres_url, total, connections=4, chunk=5_000)
-                ),
-                "single_commits_per_s": asyncio.run(
-                    raw_single_commits(postgres_url, connections=32, seconds=options.seconds)
-                ),
-            }
     print_report(results)
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)

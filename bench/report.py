@@ -11,9 +11,10 @@ TARGETS = {
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float]:
-    postgres, references = results["backends"].get("postgres"), results.get("references")
-    if not (postgres and references):
+    postgres = results["backends"].get("postgres")
+    if not postgres:
         return {}
+    references = postgres["references"]
     return {
         "batch_vs_copy": postgres["batch"]["measurements_per_s"] / references["copy_rows_per_s"],
         "single_vs_commits": postgres["single_shared"]["requests_per_s"]
@@ -78,7 +79,7 @@ def print_report(results: dict[str, Any]) -> None:
             ["/".join(f"{mb:.0f}" for mb in run["peak_rss_mb_per_worker"]) for run in runs],
         )
     )
-    references = results.get("references")
+    references = backends.get("postgres", {}).get("references")
     if references:
         print("PostgreSQL itself, no HTTP, same machine, same run:")
         print(
@@ -120,4 +121,4 @@ def print_report(results: dict[str, Any]) -> None:
             ),
         ]
         for name, value, target, met in checks:
-            print(f"  {name:<28}{value:>10.2f}  (target {target}: {'met' if met else 'NOT met'})")
+            print(f"  {name:<28}{value:>10.3f}  (target {target}: {'met' if met else 'NOT met'})")
