@@ -31,17 +31,6 @@ class Measurement:
     kelvin: float
 
 
-@dataclass(frozen=True, slots=True)
-class WindowStats:
-    """The measurements of one room in one window, summarised."""
-
-    count: int
-    mean: float  # kelvin
-    minimum: float  # kelvin
-    maximum: float  # kelvin
-    first_ts: datetime
-
-
 # Cc are the C0/C1 controls (tab, newline, DEL...), Cs are lone surrogates, which cannot be
 # stored as UTF-8 at all. The pattern is the fast path; the loop below says what is wrong.
 _VALID_ROOM_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_ROOM_ID_LENGTH}}}")

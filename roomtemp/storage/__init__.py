@@ -45,11 +45,11 @@ async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) 
     return InMemoryStore()
 
 
-async def migrate(url: str, *, db_timeout: float = 5.0) -> list[str]:
-    """Bring the schema at `url` up to date; the names of the migrations applied."""
+async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None) -> list[str]:
+    """Bring the schema at `url` up to date (or to version `upto`); the migrations applied."""
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.migrate_database(url, db_timeout=db_timeout)
+        return await postgres.migrate_database(url, db_timeout=db_timeout, upto=upto)
     if backend == "sqlite":
-        return await asyncio.to_thread(sqlite.migrate_database, url)
+        return await asyncio.to_thread(sqlite.migrate_database, url, upto)
     return []  # the in-memory store has no schema

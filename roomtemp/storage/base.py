@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from roomtemp.domain.measurements import Measurement, WindowStats
+from roomtemp.domain.measurements import Measurement
+from roomtemp.domain.rollups import Piece, Summary
 
 
 class StorageUnavailable(Exception):
@@ -29,7 +30,16 @@ class WriteResult:
     duplicates: int
 
 
+@dataclass(frozen=True, slots=True)
+class Room:
+    room_id: str
+    summary: Summary  # of every measurement it ever had
+    last_kelvin: float  # the value at summary.last_ts
+
+
 class MeasurementStore(Protocol):
+    """Every write also updates the rollups (see domain/rollups.py) in the same transaction."""
+
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
         """Store all in one durable transaction, or none. One whose room and ts are already
         stored, or repeated in `measurements`, with the same value is a duplicate and stored
@@ -39,13 +49,34 @@ class MeasurementStore(Protocol):
         """Store each one that does not conflict, all in one durable transaction; the indices
         of those that conflict (their room and ts hold, or are given, another value)."""
 
-    async def window_stats(
-        self, room_id: str, since: datetime, until: datetime
-    ) -> WindowStats | None:
-        """The room's measurements with since <= ts <= until; None when there are none."""
+    async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
+        """For each piece, the room's measurements in it summarised (None where there are
+        none), all in one round trip."""
+
+    async def buckets(
+        self, room_id: str, width: timedelta, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Summary]]:
+        """The room's non-empty rollup buckets of `width` starting in [start, end), in order."""
+
+    async def raw(
+        self, room_id: str, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[datetime, float]]:
+        """The room's first `limit` measurements (ts, kelvin) with start <= ts < end, in order."""
+
+    async def raw_in(
+        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
+    ) -> list[tuple[datetime, float]]:
+        """The room's measurements (ts, kelvin) with start <= ts < end for any of the ranges
+        (sorted, apart), in order, in one round trip."""
+
+    async def rooms(self) -> list[Room]:
+        """Every room that ever had a measurement, in no particular order."""
 
     async def has_room(self, room_id: str) -> bool:
         """Whether the room has ever had a measurement stored."""
+
+    async def delete_raw_before(self, cutoff: datetime) -> int:
+        """Delete raw measurements with ts < cutoff, keeping the rollups; how many went."""
 
     async def check(self) -> None:
         """Return when the database answers; raise StorageUnavailable otherwise."""

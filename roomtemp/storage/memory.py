@@ -1,25 +1,44 @@
-"""InMemoryStore: the whole contract in a few dicts, for fast tests. Keeps nothing on restart."""
+"""InMemoryStore: the whole contract in a few dicts and sorted lists, for fast tests. Keeps
+nothing on restart; each server process has its own."""
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import fsum
+from typing import Generic, TypeVar
 
-from roomtemp.domain.measurements import (
-    ConflictingMeasurements,
-    Measurement,
-    WindowStats,
-    same_value,
-)
-from roomtemp.storage.base import WriteResult
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
+from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas
+from roomtemp.storage.base import Room, WriteResult
+
+V = TypeVar("V")
+
+
+class _Series(Generic[V]):
+    """Values keyed by time, with their times kept sorted for range queries."""
+
+    __slots__ = ("times", "values")
+
+    def __init__(self) -> None:
+        self.times: list[datetime] = []
+        self.values: dict[datetime, V] = {}
+
+    def put(self, ts: datetime, value: V) -> None:
+        if ts not in self.values:
+            insort(self.times, ts)
+        self.values[ts] = value
+
+    def between(self, start: datetime, end: datetime) -> list[datetime]:
+        """The times in [start, end)."""
+        return self.times[bisect_left(self.times, start) : bisect_left(self.times, end)]
 
 
 class _Room:
-    __slots__ = ("timestamps", "values")
+    __slots__ = ("raw", "rollups")
 
     def __init__(self) -> None:
-        self.timestamps: list[datetime] = []  # ascending
-        self.values: dict[datetime, float] = {}
+        self.raw: _Series[float] = _Series()  # ts -> kelvin
+        self.rollups: dict[timedelta, _Series[Delta]] = {}  # width -> bucket start -> Delta
 
 
 class InMemoryStore:
@@ -47,7 +66,7 @@ class InMemoryStore:
         for index, measurement in enumerate(measurements):
             key = (measurement.room_id, measurement.ts)
             room = self._rooms.get(measurement.room_id)
-            stored = room.values.get(measurement.ts) if room else None
+            stored = room.raw.values.get(measurement.ts) if room else None
             if stored is None and key in new:  # repeated within this call
                 stored = new[key].kelvin
             if stored is None:
@@ -58,34 +77,88 @@ class InMemoryStore:
 
     def _insert(self, new: list[Measurement]) -> None:
         for measurement in new:
-            room = self._rooms.setdefault(measurement.room_id, _Room())
-            room.values[measurement.ts] = measurement.kelvin
-            insort(room.timestamps, measurement.ts)
+            self._rooms.setdefault(measurement.room_id, _Room()).raw.put(
+                measurement.ts, measurement.kelvin
+            )
+        for (room_id, width, start), delta in deltas(
+            (m.room_id, m.ts, m.kelvin) for m in new
+        ).items():
+            buckets = self._rooms[room_id].rollups.setdefault(width, _Series())
+            known = buckets.values.get(start)
+            buckets.put(start, delta if known is None else _merged(known, delta))
 
-    async def window_stats(
-        self, room_id: str, since: datetime, until: datetime
-    ) -> WindowStats | None:
+    async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
+        room = self._rooms.get(room_id)
+        return [self._summary(room, piece) if room else None for piece in pieces]
+
+    @staticmethod
+    def _summary(room: _Room, piece: Piece) -> Summary | None:
+        if piece.width is None:
+            times = room.raw.between(piece.start, piece.end)
+            if not times:
+                return None
+            values = [room.raw.values[ts] for ts in times]
+            return Summary(len(values), fsum(values), min(values), max(values), times[0], times[-1])
+        buckets: _Series[Delta] = room.rollups.get(piece.width, _Series())
+        merged = None
+        for start in buckets.between(piece.start, piece.end):
+            summary = buckets.values[start].summary
+            merged = summary if merged is None else merged.merge(summary)
+        return merged
+
+    async def buckets(
+        self, room_id: str, width: timedelta, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Summary]]:
+        room = self._rooms.get(room_id)
+        series = room.rollups.get(width) if room else None
+        if series is None:
+            return []
+        return [(ts, series.values[ts].summary) for ts in series.between(start, end)]
+
+    async def raw(
+        self, room_id: str, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[datetime, float]]:
         room = self._rooms.get(room_id)
         if room is None:
-            return None
-        timestamps = room.timestamps
-        window = timestamps[bisect_left(timestamps, since) : bisect_right(timestamps, until)]
-        if not window:
-            return None
-        values = [room.values[ts] for ts in window]
-        return WindowStats(
-            count=len(values),
-            mean=fsum(values) / len(values),
-            minimum=min(values),
-            maximum=max(values),
-            first_ts=window[0],
-        )
+            return []
+        return [(ts, room.raw.values[ts]) for ts in room.raw.between(start, end)[:limit]]
+
+    async def raw_in(
+        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
+    ) -> list[tuple[datetime, float]]:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return []
+        values = room.raw.values
+        return [(ts, values[ts]) for start, end in ranges for ts in room.raw.between(start, end)]
+
+    async def rooms(self) -> list[Room]:
+        found = []
+        for room_id, room in self._rooms.items():
+            total = next(iter(room.rollups[TOTAL].values.values()))
+            found.append(Room(room_id, total.summary, total.last_kelvin))
+        return found
 
     async def has_room(self, room_id: str) -> bool:
         return room_id in self._rooms
+
+    async def delete_raw_before(self, cutoff: datetime) -> int:
+        deleted = 0
+        for room in self._rooms.values():
+            gone = room.raw.between(room.raw.times[0], cutoff) if room.raw.times else []
+            for ts in gone:
+                del room.raw.values[ts]
+            del room.raw.times[: len(gone)]
+            deleted += len(gone)
+        return deleted
 
     async def check(self) -> None:
         return None
 
     async def close(self) -> None:
         self._rooms.clear()
+
+
+def _merged(known: Delta, new: Delta) -> Delta:
+    later = new if new.summary.last_ts > known.summary.last_ts else known
+    return Delta(known.summary.merge(new.summary), later.last_kelvin)

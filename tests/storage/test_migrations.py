@@ -1,10 +1,14 @@
 """Migrations: applied once, recorded, and safe when two processes run them at once."""
 
 import asyncio
+import sqlite3
 import sys
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
+from roomtemp.domain.rollups import EPOCH, HOUR, MICROSECOND
 from roomtemp.storage import SchemaOutOfDate, migrate, open_store
 from roomtemp.storage.migrations import migrations_for
 
@@ -46,3 +50,47 @@ async def migrate_run_by_two_processes_at_once_should_apply_each_migration_once(
     assert outputs == sorted([f"applied: {names}", "the schema is up to date"])
     store = await open_store(sql_url)  # would raise SchemaOutOfDate if anything were missing
     await store.close()
+
+
+async def the_rollups_migration_should_summarise_what_was_stored_before_it(sql_url: str) -> None:
+    await migrate(sql_url, upto=1)
+    t0 = datetime(1969, 12, 31, 23, 30, tzinfo=UTC)  # before the epoch: buckets still floor
+    rows = [(t0 + timedelta(minutes=20 * index), 290.0 + index) for index in range(6)]
+    await insert_raw(sql_url, "hall", rows)
+    assert await migrate(sql_url) == [m.name for m in migrations_for("sqlite")][1:]
+    store = await open_store(sql_url)
+    try:
+        hours = await store.buckets("hall", HOUR, t0 - HOUR, t0 + 3 * HOUR)
+        assert [(start, summary.count) for start, summary in hours] == [
+            (datetime(1969, 12, 31, 23, tzinfo=UTC), 2),
+            (datetime(1970, 1, 1, 0, tzinfo=UTC), 3),
+            (datetime(1970, 1, 1, 1, tzinfo=UTC), 1),
+        ]
+        (room,) = await store.rooms()
+        assert (room.summary.count, room.last_kelvin) == (6, 295.0)
+        assert room.summary.total == sum(kelvin for _, kelvin in rows)
+    finally:
+        await store.close()
+
+
+async def insert_raw(url: str, room: str, rows: list[tuple[datetime, float]]) -> None:
+    """Rows written the way version 1 of the schema held them, without roomtemp's help."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as database:
+            database.execute("INSERT INTO rooms (id, name) VALUES (1, ?)", (room,))
+            database.executemany(
+                "INSERT INTO measurements VALUES (1, ?, ?)",
+                [((ts - EPOCH) // MICROSECOND, kelvin) for ts, kelvin in rows],
+            )
+        database.close()
+        return
+    connection = await asyncpg.connect(url)
+    try:
+        room_id = await connection.fetchval(
+            "INSERT INTO rooms (name) VALUES ($1) RETURNING id", room
+        )
+        await connection.executemany(
+            "INSERT INTO measurements VALUES ($1, $2, $3)", [(room_id, *row) for row in rows]
+        )
+    finally:
+        await connection.close()

@@ -11,6 +11,7 @@ from roomtemp.storage import MeasurementStore
 from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 from roomtemp.storage.shared_commits import SharedCommits
+from tests.storage.test_contract import summary_of
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ async def concurrent_writes_should_all_be_stored(store: MeasurementStore) -> Non
     await asyncio.gather(*(shared.add(at(second, f"room {second % 7}")) for second in range(300)))
     await shared.close()
     counts = [
-        await store.window_stats(f"room {room}", T0, T0 + timedelta(hours=1)) for room in range(7)
+        await summary_of(store, f"room {room}", T0, T0 + timedelta(hours=1)) for room in range(7)
     ]
     assert sum(stats.count for stats in counts if stats) == 300
 
@@ -71,7 +72,7 @@ async def a_conflict_should_fail_only_its_own_request(store: MeasurementStore) -
     assert results[0] is None
     assert isinstance(results[1], ConflictingMeasurements)
     assert results[2] is None
-    stats = await store.window_stats("hall", T0, T0 + timedelta(seconds=2))
+    stats = await summary_of(store, "hall", T0, T0 + timedelta(seconds=2))
     assert stats is not None
     assert (stats.count, stats.maximum) == (3, 290.0)
 
@@ -89,7 +90,7 @@ async def the_same_key_twice_at_once_should_store_it_once_and_refuse_another_val
     await shared.close()
     assert list(results[:2]) == [None, None]
     assert isinstance(results[2], ConflictingMeasurements)
-    stats = await store.window_stats("hall", T0, T0)
+    stats = await summary_of(store, "hall", T0, T0)
     assert stats is not None
     assert (stats.count, stats.mean) == (1, 290.0)
 
@@ -113,8 +114,8 @@ async def a_failed_commit_should_fail_its_group_and_not_the_next() -> None:
         await shared.add(at(0))
     await shared.add(at(1))
     await shared.close()
-    assert await store.window_stats("hall", T0, T0) is None
-    assert await store.window_stats("hall", at(1).ts, at(1).ts) is not None
+    assert await summary_of(store, "hall", T0, T0) is None
+    assert await summary_of(store, "hall", at(1).ts, at(1).ts) is not None
 
 
 async def close_should_commit_what_is_queued() -> None:

@@ -23,5 +23,10 @@ def migrations_for(backend: str) -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def pending(backend: str, applied: set[int]) -> list[Migration]:
-    return [migration for migration in migrations_for(backend) if migration.version not in applied]
+def pending(backend: str, applied: set[int], upto: int | None = None) -> list[Migration]:
+    """The migrations not applied yet, oldest first (up to version `upto`, if given)."""
+    return [
+        migration
+        for migration in migrations_for(backend)
+        if migration.version not in applied and (upto is None or migration.version <= upto)
+    ]

@@ -1,0 +1,160 @@
+"""Rollups: each room's measurements summarised per hour, per day and in total, kept with
+every write, so that a window of any length is answered from raw measurements only at its
+two ragged edges and from whole buckets in between.
+
+Hour and day buckets were chosen by measurement (see bench/README.md): a year is ~365 day
+buckets and at most ~46 hour buckets and ~120 raw rows at the edges, whatever the rate of
+measurements; a minute level would cost a write per measurement and save little.
+"""
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+WIDTHS = (DAY, HOUR)  # coarsest first
+TOTAL = timedelta(0)  # "width" of the one bucket per room that holds everything
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Measurements summarised: enough to merge with another summary and stay exact."""
+
+    count: int
+    total: float  # kelvin
+    minimum: float
+    maximum: float
+    first_ts: datetime
+    last_ts: datetime
+
+    def merge(self, other: "Summary") -> "Summary":
+        return Summary(
+            self.count + other.count,
+            self.total + other.total,
+            min(self.minimum, other.minimum),
+            max(self.maximum, other.maximum),
+            min(self.first_ts, other.first_ts),
+            max(self.last_ts, other.last_ts),
+        )
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+
+def merge_all(summaries: Iterable[Summary | None]) -> Summary | None:
+    merged = None
+    for summary in summaries:
+        if summary is not None:
+            merged = summary if merged is None else merged.merge(summary)
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What a write adds to one rollup bucket: its summary, and the value at its last_ts (so
+    that a room's latest value is known without its raw measurements)."""
+
+    summary: Summary
+    last_kelvin: float
+
+
+def floor_to(ts: datetime, width: timedelta) -> datetime:
+    """The start of the bucket of `width` (aligned on the Unix epoch) that holds ts."""
+    return EPOCH + (ts - EPOCH) // width * width
+
+
+def ceil_to(ts: datetime, width: timedelta) -> datetime:
+    floor = floor_to(ts, width)
+    return floor if floor == ts else floor + width
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def deltas(rows: Iterable[tuple[K, datetime, float]]) -> dict[tuple[K, timedelta, datetime], Delta]:
+    """What newly stored rows (room, ts, kelvin) add to each rollup bucket they fall in: their
+    hour, their day and their room's total. Accumulated in plain lists and integer
+    microseconds, because a batch passes 100,000 rows through here."""
+    found: dict[tuple[K, timedelta, int], list[Any]] = {}
+    for room, ts, kelvin in rows:
+        micros = (ts - EPOCH) // MICROSECOND
+        for key in (
+            (room, HOUR, micros - micros % _HOUR_MICROS),
+            (room, DAY, micros - micros % _DAY_MICROS),
+            (room, TOTAL, 0),
+        ):
+            known = found.get(key)
+            if known is None:
+                found[key] = [1, kelvin, kelvin, kelvin, ts, ts, kelvin]
+                continue
+            known[0] += 1
+            known[1] += kelvin
+            if kelvin < known[2]:
+                known[2] = kelvin
+            if kelvin > known[3]:
+                known[3] = kelvin
+            if ts < known[4]:
+                known[4] = ts
+            if ts > known[5]:
+                known[5], known[6] = ts, kelvin
+    return {
+        (room, width, EPOCH + start * MICROSECOND): Delta(Summary(*values[:6]), values[6])
+        for (room, width, start), values in found.items()
+    }
+
+
+_HOUR_MICROS = HOUR // MICROSECOND
+_DAY_MICROS = DAY // MICROSECOND
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a window, half-open [start, end): raw measurements (width None), or whole
+    rollup buckets of `width` whose starts lie in [start, end)."""
+
+    start: datetime
+    end: datetime
+    width: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    pieces: list[Piece]
+    start: datetime  # the window covered: start <= ts <= end
+    end: datetime
+    exact: bool  # False when edges before the retention horizon were widened to whole hours
+
+
+def plan(since: datetime, until: datetime, *, raw_from: datetime | None = None) -> Plan:
+    """Pieces covering since <= ts <= until exactly: whole buckets wherever they fit, raw
+    measurements only at the ragged edges. Before `raw_from` (the retention horizon) raw
+    measurements are gone: an edge there is widened to its whole hours, and the plan says so."""
+    pieces = _cover(since, until + MICROSECOND, WIDTHS)
+    if raw_from is None or not any(p.width is None and p.start < raw_from for p in pieces):
+        return Plan(pieces, since, until, exact=True)
+    widened = [
+        Piece(floor_to(p.start, HOUR), ceil_to(p.end, HOUR), HOUR)
+        if p.width is None and p.start < raw_from
+        else p
+        for p in pieces
+    ]
+    start = min(since, widened[0].start)
+    end = max(until, widened[-1].end - MICROSECOND)
+    return Plan(widened, start, end, exact=False)
+
+
+def _cover(start: datetime, end: datetime, widths: tuple[timedelta, ...]) -> list[Piece]:
+    if start >= end:
+        return []
+    if not widths:
+        return [Piece(start, end)]
+    width, finer = widths[0], widths[1:]
+    first, last = ceil_to(start, width), floor_to(end, width)
+    if first >= last:
+        return _cover(start, end, finer)
+    return [*_cover(start, first, finer), Piece(first, last, width), *_cover(last, end, finer)]

@@ -1,0 +1,122 @@
+"""The statements of PostgresStore, kept apart from the code that sends them."""
+
+from roomtemp.domain.measurements import SAME_VALUE_TOLERANCE
+
+RESOLVE_ROOMS = """
+WITH names AS (SELECT unnest($1::text[]) AS name),
+inserted AS (
+    INSERT INTO rooms (name) SELECT name FROM names ORDER BY name
+    ON CONFLICT DO NOTHING RETURNING id, name
+)
+SELECT id, name FROM inserted
+UNION ALL
+SELECT rooms.id, rooms.name FROM rooms JOIN names USING (name)
+"""
+
+# A rollup bucket gains what is added to it. Rows are merged in (room, width, start) order, so
+# that concurrent writers lock them in one order and cannot deadlock.
+_MERGE = """
+ON CONFLICT (room, width, start) DO UPDATE SET
+    count = rollups.count + EXCLUDED.count,
+    total = rollups.total + EXCLUDED.total,
+    minimum = least(rollups.minimum, EXCLUDED.minimum),
+    maximum = greatest(rollups.maximum, EXCLUDED.maximum),
+    first_ts = least(rollups.first_ts, EXCLUDED.first_ts),
+    last_ts = greatest(rollups.last_ts, EXCLUDED.last_ts),
+    last_kelvin = CASE WHEN EXCLUDED.last_ts > rollups.last_ts
+                       THEN EXCLUDED.last_kelvin ELSE rollups.last_kelvin END
+"""
+
+# Insert what is new (in (room, ts) order, for the same reason; a key given twice goes in as
+# given first) and merge exactly what was inserted into its hour, day and total buckets, in one
+# statement: duplicates, which are not inserted, count nowhere.
+_WRITE = (
+    """
+WITH inserted AS (
+    INSERT INTO measurements (room, ts, kelvin)
+    SELECT room, ts, kelvin FROM {source} ORDER BY room, ts, index
+    ON CONFLICT DO NOTHING RETURNING room, ts, kelvin
+), merged AS (
+    INSERT INTO rollups
+    SELECT room, width, start, count(*), sum(kelvin), min(kelvin), max(kelvin), min(ts), max(ts),
+           (array_agg(kelvin ORDER BY ts DESC))[1]
+    FROM inserted, LATERAL (VALUES (3600, date_bin('1 hour', ts, 'epoch')),
+                                   (86400, date_bin('1 day', ts, 'epoch')),
+                                   (0, 'epoch'::timestamptz)) AS bucket (width, start)
+    GROUP BY room, width, start
+    ORDER BY room, width, start
+"""
+    + _MERGE
+    + """
+)
+SELECT count(*) FROM inserted
+"""
+)
+_ARRAYS = """unnest($1::integer[], $2::timestamptz[], $3::float8[])
+    WITH ORDINALITY AS batch (room, ts, kelvin, index)"""
+INSERT_ARRAYS = _WRITE.format(source=_ARRAYS)
+INSERT_STAGED = _WRITE.format(source="staging")
+
+# What a batch copied straight into measurements adds to the rollups, summed up in Python.
+MERGE_DELTAS = (
+    """
+INSERT INTO rollups
+SELECT * FROM unnest($1::integer[], $2::integer[], $3::timestamptz[], $4::bigint[],
+                     $5::float8[], $6::float8[], $7::float8[], $8::timestamptz[],
+                     $9::timestamptz[], $10::float8[])
+ORDER BY 1, 2, 3
+"""
+    + _MERGE
+)
+
+# A temporary table lives as long as its connection; the pool keeps connections (and does not
+# reset their sessions), so each connection creates it once and reuses it.
+STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS staging
+    (index integer, room integer, ts timestamptz, kelvin double precision) ON COMMIT DELETE ROWS
+"""
+
+# Run after the insert, so that rows another writer committed meanwhile are seen too.
+CONFLICTS_ARRAYS = f"""
+SELECT batch.index - 1 FROM unnest($1::integer[], $2::timestamptz[], $3::float8[])
+    WITH ORDINALITY AS batch (room, ts, kelvin, index)
+JOIN measurements USING (room, ts)
+WHERE abs(measurements.kelvin - batch.kelvin) > {SAME_VALUE_TOLERANCE}
+"""
+CONFLICTS_STAGED = f"""
+SELECT staging.index FROM staging JOIN measurements USING (room, ts)
+WHERE abs(measurements.kelvin - staging.kelvin) > {SAME_VALUE_TOLERANCE}
+"""
+
+ROOM = "(SELECT id FROM rooms WHERE name = $1)"
+SUMMARY_OF_RAW = (
+    "SELECT {piece}, count(*), sum(kelvin), min(kelvin), max(kelvin), min(ts), max(ts)"
+    f" FROM measurements WHERE room = {ROOM} AND ts >= ${{start}} AND ts < ${{end}}"
+)
+SUMMARY_OF_BUCKETS = (
+    "SELECT {piece}, sum(count)::bigint, sum(total), min(minimum), max(maximum), min(first_ts),"
+    f" max(last_ts) FROM rollups WHERE room = {ROOM} AND width = ${{width}}"
+    " AND start >= ${start} AND start < ${end}"
+)
+BUCKETS = (
+    "SELECT start, count, total, minimum, maximum, first_ts, last_ts FROM rollups"
+    f" WHERE room = {ROOM} AND width = $2 AND start >= $3 AND start < $4 ORDER BY start"
+)
+RAW = (
+    f"SELECT ts, kelvin FROM measurements WHERE room = {ROOM} AND ts >= $2 AND ts < $3"
+    " ORDER BY ts LIMIT $4"
+)
+RAW_IN = (
+    "SELECT ts, kelvin FROM measurements"
+    " JOIN unnest($2::timestamptz[], $3::timestamptz[]) AS ranges (start, stop)"
+    f" ON ts >= ranges.start AND ts < ranges.stop WHERE room = {ROOM} ORDER BY ts"
+)
+ROOMS = (
+    "SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin"
+    " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
+)
+# Up to 10,000 rows a statement, each its own short transaction.
+DELETE_RAW = """
+DELETE FROM measurements WHERE room = $1 AND ts < $2 AND ts <= coalesce(
+    (SELECT ts FROM measurements WHERE room = $1 AND ts < $2 ORDER BY ts OFFSET 9999 LIMIT 1), $2)
+"""
