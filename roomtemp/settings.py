@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         description="gather concurrent single writes into shared transactions "
         "(default: on for SQLite and PostgreSQL; off for memory://, where a commit costs nothing)",
     )
+    raw_retention: timedelta | None = Field(
+        None,
+        description="delete raw measurements older than this (e.g. P90D), keeping the hourly and"
+        " daily rollups; windows reaching further back are then answered to the hour",
+    )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
 
@@ -36,3 +41,10 @@ class Settings(BaseSettings):
     @classmethod
     def _lowercase(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("raw_retention")
+    @classmethod
+    def _at_least_an_hour(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(hours=1):
+            raise ValueError("raw retention must be at least an hour (PT1H)")
+        return value

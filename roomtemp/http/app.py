@@ -1,5 +1,6 @@
 """create_app(): the composition root. Settings, store and clock meet here, and nowhere else."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -9,7 +10,8 @@ from fastapi import FastAPI
 from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
-from roomtemp.http.routes import health, measurements
+from roomtemp.http.routes import health, measurements, rooms, summaries
+from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, backend_of, open_store
 from roomtemp.storage.shared_commits import SharedCommits
@@ -41,9 +43,16 @@ def create_app(
         shared = SharedCommits(opened) if shares_commits(settings) else None
         app.state.store = opened
         app.state.record = shared.add if shared else partial(ingestion.record, opened)
+        pruning = (
+            asyncio.create_task(prune_forever(opened, settings.raw_retention, clock))
+            if settings.raw_retention
+            else None
+        )
         try:
             yield
         finally:
+            if pruning:
+                pruning.cancel()
             if shared:
                 await shared.close()  # commits what is queued before the store goes
             if store is None:
@@ -64,5 +73,7 @@ def create_app(
     problems.install(app)
     openapi.install(app)
     app.include_router(measurements.router)
+    app.include_router(summaries.router)
+    app.include_router(rooms.router)
     app.include_router(health.router)
     return app

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from roomtemp.domain.durations import InvalidDuration
 from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, UnknownRoom
+from roomtemp.domain.series import InvalidBuckets
 from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
 from roomtemp.storage.base import StorageUnavailable
 
@@ -109,6 +110,7 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     InvalidBatch: (422, "invalid_measurement"),
     ConflictingBatch: (409, "conflict"),
     InvalidDuration: (422, "invalid_duration"),
+    InvalidBuckets: (422, "invalid_bucket"),
     ConflictingMeasurements: (409, "conflict"),
     UnknownRoom: (404, "room_not_found"),
     EmptyWindow: (404, "no_measurements"),

@@ -100,6 +100,7 @@ class Average(BaseModel):
                     "max": 22.0,
                     "start": "2026-11-27T13:45:00Z",
                     "end": "2026-11-27T14:00:00Z",
+                    "exact": True,
                 }
             ]
         }
@@ -113,6 +114,10 @@ class Average(BaseModel):
     max: float
     start: datetime = Field(description="the window's start: end - duration")
     end: datetime
+    exact: bool = Field(
+        description="false when raw measurements before the retention horizon are gone and the"
+        " window's edge there was widened to whole hours (start and end then say so)"
+    )
 
 
 class Health(BaseModel):
@@ -144,3 +149,67 @@ class BatchResult(BaseModel):
     received: int = Field(description="items in the batch")
     stored: int = Field(description="new measurements stored")
     duplicates: int = Field(description="items already stored (or repeated) with the same value")
+
+
+class Point(BaseModel):
+    ts: datetime = Field(description="the bucket's start")
+    v: float = Field(description="the mean of the bucket's measurements")
+    min: float
+    max: float
+    count: int = Field(ge=1)
+
+
+class SeriesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "room_id": "Living room",
+                    "u": "C",
+                    "bucket": "PT1H",
+                    "start": "2026-11-20T14:00:00Z",
+                    "end": "2026-11-27T14:00:00Z",
+                    "exact": True,
+                    "points": [
+                        {
+                            "ts": "2026-11-20T14:00:00Z",
+                            "v": 21.2,
+                            "min": 20.9,
+                            "max": 21.6,
+                            "count": 60,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    room_id: str
+    u: Unit
+    bucket: str = Field(description="the bucket size, as asked")
+    start: datetime
+    end: datetime
+    exact: bool = Field(
+        description="false when buckets before the retention horizon took in whole hours"
+    )
+    points: list[Point] = Field(description="one per non-empty bucket, in time order")
+
+
+class RoomOut(BaseModel):
+    room_id: str
+    count: int = Field(description="measurements ever stored")
+    first_ts: datetime
+    last_ts: datetime
+    last_v: float = Field(description="the value at last_ts")
+    u: Unit
+
+
+class Reading(BaseModel):
+    ts: datetime
+    v: float
+    u: Unit
+
+
+class Page(BaseModel):
+    items: list[Reading]
+    next: str | None = Field(description="the cursor of the next page; null on the last one")

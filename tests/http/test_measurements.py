@@ -165,6 +165,7 @@ async def average_should_be_the_exact_mean_of_the_window(client: httpx.AsyncClie
         "max": 293.3,
         "start": minutes_ago(15),
         "end": format_ts(NOW),
+        "exact": True,
     }
 
 

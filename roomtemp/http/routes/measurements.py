@@ -1,67 +1,42 @@
-"""Measurements: store one (the original endpoint), store many, average a room over a window."""
+"""Measurements: store one (the original endpoint), store many, read them back."""
 
+import base64
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import unquote
 
 import msgspec
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import WithJsonSchema
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from roomtemp import ingestion
-from roomtemp.domain.durations import parse_duration
-from roomtemp.domain.measurements import (
-    MAX_ROOM_ID_LENGTH,
-    ROOM_ID_PATTERN,
-    EmptyWindow,
-    TimestampOutOfRange,
-    UnknownRoom,
-    as_utc,
-)
+from roomtemp.domain.measurements import EARLIEST, UnknownRoom, format_ts
+from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
 from roomtemp.http.dependencies import ClockDep, LimitsDep, SettingsDep, StoreDep
 from roomtemp.http.json_body import read_batch, read_measurement
 from roomtemp.http.openapi import batch_body, request_body
+from roomtemp.http.parameters import (
+    EndQuery,
+    RoomId,
+    RoomIdPath,
+    StartQuery,
+    UnitQuery,
+    check_utf8_path,
+    parse_timestamp,
+)
 from roomtemp.http.problems import documented_problems, invalid_parameter
 from roomtemp.http.schemas import (
-    Average,
     BatchResult,
     MeasurementIn,
+    Page,
+    Reading,
     StoredMeasurement,
-    UnitParameter,
 )
+from roomtemp.storage.base import MeasurementStore
 
 router = APIRouter(tags=["measurements"])
-
-RoomIdPath = Annotated[
-    str,
-    Path(
-        alias="room_id",
-        min_length=1,
-        max_length=MAX_ROOM_ID_LENGTH,
-        pattern=ROOM_ID_PATTERN,
-        description="any Unicode text without control characters; URL-encode spaces as %20",
-        examples=["Living room"],
-    ),
-]
-
-
-def check_utf8_path(request: Request, room_id: str) -> None:
-    # The server decodes %FF and other invalid UTF-8 to U+FFFD, which would silently name
-    # another room: look at the raw path whenever one appears.
-    if "\ufffd" in room_id:
-        try:
-            unquote(request.scope.get("raw_path", b"").decode("ascii"), errors="strict")
-        except UnicodeDecodeError:
-            raise invalid_parameter("room_id", "the room id is not valid UTF-8") from None
-
-
-async def room_id_in_path(request: Request, room_id: RoomIdPath) -> str:
-    check_utf8_path(request, room_id)
-    return room_id
-
-
-RoomId = Annotated[str, Depends(room_id_in_path)]
+CSV_PAGE = 10_000
 
 
 @router.post(
@@ -108,48 +83,60 @@ async def post_batch(
 
 
 @router.get(
-    "/measurements/{room_id}/average/{duration}",
-    summary="Average a room over a window",
-    responses=documented_problems(404, 422, 503),
+    "/measurements/{room_id}",
+    summary="Read a room's measurements",
+    response_model=Page,
+    responses={
+        **documented_problems(404, 422, 503),
+        200: {"content": {"text/csv": {"schema": {"type": "string", "example": "ts,v,u\n"}}}},
+    },
 )
-async def get_average(
+async def get_measurements(
     room_id: RoomId,
-    duration: Annotated[
-        str,
-        Path(description="ISO 8601: PT15M, PT1H30M, P1D, P1W (not P1M/P1Y)", examples=["PT15M"]),
-    ],
     store: StoreDep,
     clock: ClockDep,
-    unit: Annotated[UnitParameter, Query()] = Unit.KELVIN,
-    end: Annotated[
-        str | None,
-        Query(description="the window's end, RFC 3339 (default now); encode + as %2B"),
-        WithJsonSchema({"type": "string", "format": "date-time"}),
-    ] = None,
-) -> Average:
-    """The exact mean, min and max of the room's measurements with end - duration <= ts <= end."""
-    until = clock() if end is None else parse_timestamp("end", end)
-    since = until - parse_duration(duration)
-    stats = await store.window_stats(room_id, since, until)
-    if stats is None:
-        if await store.has_room(room_id):
-            raise EmptyWindow(room_id, since, until)
+    start: StartQuery = None,
+    end: EndQuery = None,
+    unit: UnitQuery = Unit.KELVIN,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="items per page")] = 1000,
+    cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Page | Response:
+    """Ascending by ts, start <= ts <= end, a page at a time; with `Accept: text/csv`, every
+    one of them as CSV (ts,v,u), streamed, without pages."""
+    since = EARLIEST if start is None else parse_timestamp("start", start)
+    stop = (clock() if end is None else parse_timestamp("end", end)) + MICROSECOND
+    if cursor is not None:
+        since = max(since, _after(cursor) + MICROSECOND)
+    if not await store.has_room(room_id):
         raise UnknownRoom(room_id)
-    return Average(
-        v=from_kelvin(stats.mean, unit),
-        u=unit,
-        ts=stats.first_ts,
-        count=stats.count,
-        min=from_kelvin(stats.minimum, unit),
-        max=from_kelvin(stats.maximum, unit),
-        start=since,
-        end=until,
-    )
+    if accept is not None and "text/csv" in accept:
+        return StreamingResponse(_csv(store, room_id, since, stop, unit), media_type="text/csv")
+    rows = await store.raw(room_id, since, stop, limit + 1)
+    items = [Reading(ts=ts, v=from_kelvin(kelvin, unit), u=unit) for ts, kelvin in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next=_cursor(rows[limit - 1][0]) if more else None)
 
 
-def parse_timestamp(parameter: str, text: str) -> datetime:
-    """An RFC 3339 query parameter, read as bodies read ts (naive means UTC)."""
+async def _csv(
+    store: MeasurementStore, room_id: str, since: datetime, stop: datetime, unit: Unit
+) -> AsyncIterator[bytes]:
+    yield b"ts,v,u\n"
+    while rows := await store.raw(room_id, since, stop, CSV_PAGE):
+        yield "".join(
+            f"{format_ts(ts)},{from_kelvin(k, unit)!r},{unit}\n" for ts, k in rows
+        ).encode()
+        since = rows[-1][0] + MICROSECOND
+
+
+def _cursor(after: datetime) -> str:
+    """Opaque to clients: the ts of the last item sent."""
+    return base64.urlsafe_b64encode(format_ts(after).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> datetime:
     try:
-        return as_utc(msgspec.convert(text, datetime))
-    except (msgspec.ValidationError, TimestampOutOfRange) as error:
-        raise invalid_parameter(parameter, f"{parameter}={text!r}: {error}") from None
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return parse_timestamp("cursor", text)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_parameter("cursor", "not a cursor this service gave out") from None
