@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from roomtemp import __version__
+from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
     SchemaOutOfDate,
@@ -21,7 +22,7 @@ from roomtemp.storage import (
     open_store,
 )
 
-SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level")
+SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level", "log_format", "access_log")
 
 
 # What a user can set right: said in one line, without a traceback.
@@ -54,6 +55,15 @@ def parser() -> argparse.ArgumentParser:
         "--reload", action="store_true", help="restart on code changes (development)"
     )
     serve_command.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve_command.add_argument(
+        "--log-format", dest="log_format", help="console (default) or json: one object per line"
+    )
+    serve_command.add_argument(
+        "--access-log",
+        dest="access_log",
+        action=argparse.BooleanOptionalAction,
+        help="one log line per request (default on)",
+    )
     serve_command.add_argument(
         "--migrate", action="store_true", help="apply pending migrations first"
     )
@@ -100,6 +110,8 @@ def serve(args: argparse.Namespace) -> int:
         workers=None if args.reload else settings.workers,
         reload=args.reload,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,  # roomtemp.access logs each request, with its route and id
     )
     return 0
 

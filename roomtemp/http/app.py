@@ -9,6 +9,7 @@ from roomtemp import __version__
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.routes import health, measurements
+from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.ingestion import Limits
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, open_store
@@ -43,6 +44,7 @@ def create_app(
     )
     app.state.clock = clock
     app.state.limits = Limits(settings.max_kelvin, settings.max_future_skew)
+    app.add_middleware(TelemetryMiddleware, log_requests=settings.access_log)
     problems.install(app)
     openapi.install(app)
     app.include_router(measurements.router)
