@@ -4,7 +4,9 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -102,18 +104,37 @@ def serve(args: argparse.Namespace) -> int:
     asyncio.run(prepare(settings, migrate_first))
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
-    uvicorn.run(
-        "roomtemp.http.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=None if args.reload else settings.workers,
-        reload=args.reload,
-        log_level=settings.log_level,
-        log_config=logging_config(settings.log_level, settings.log_format),
-        access_log=False,  # roomtemp.access logs each request, with its route and id
-    )
+    workers = 1 if args.reload else settings.workers
+    with shared_metrics_folder(workers):
+        uvicorn.run(
+            "roomtemp.http.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=None if args.reload else workers,
+            reload=args.reload,
+            log_level=settings.log_level,
+            log_config=logging_config(settings.log_level, settings.log_format),
+            access_log=False,  # roomtemp.access logs each request, with its route and id
+        )
     return 0
+
+
+@contextmanager
+def shared_metrics_folder(workers: int) -> Iterator[None]:
+    """With several workers, a new folder for prometheus-client's multiprocess mode, which
+    the workers (started after this) find in PROMETHEUS_MULTIPROC_DIR: a scrape answered by
+    one worker then counts them all, and nothing of an earlier run is counted again.
+    A folder given by the operator is used as it is."""
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="roomtemp-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 async def prepare(settings: Settings, migrate_first: bool) -> None:

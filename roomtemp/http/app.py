@@ -1,5 +1,6 @@
 """create_app(): the composition root. Settings, store and clock meet here, and nowhere else."""
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 from roomtemp import __version__
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
+from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import health, measurements
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.ingestion import Limits
@@ -24,6 +26,7 @@ def create_app(
     """The app. Without `store`, it opens the configured one at startup and closes it at
     shutdown; a store passed in belongs to the caller."""
     settings = settings or Settings()
+    metrics = Metrics(multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,7 +34,8 @@ def create_app(
             settings.database_url, pool_size=settings.db_pool_size, db_timeout=settings.db_timeout
         )
         try:
-            yield
+            async with pool_sampling(metrics, app.state.store):
+                yield
         finally:
             if store is None:
                 await app.state.store.close()
@@ -43,8 +47,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.clock = clock
+    app.state.metrics = metrics
     app.state.limits = Limits(settings.max_kelvin, settings.max_future_skew)
-    app.add_middleware(TelemetryMiddleware, log_requests=settings.access_log)
+    app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
     problems.install(app)
     openapi.install(app)
     app.include_router(measurements.router)

@@ -1,4 +1,5 @@
-"""What every request leaves behind: a request id, echoed in the answer, and a log line.
+"""What every request leaves behind: a request id, echoed in the answer, its count and
+latency in the metrics, and a log line.
 
 Pure ASGI rather than Starlette's BaseHTTPMiddleware: every request passes through here, and
 BaseHTTPMiddleware runs the app in a task of its own and copies the body through a stream.
@@ -12,6 +13,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import logs
+from roomtemp.http.metrics import Metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An id from a proxy or a client is kept when it cannot break a log line or a header;
@@ -49,8 +51,9 @@ def path_of(scope: Scope) -> str:
 
 
 class TelemetryMiddleware:
-    def __init__(self, app: ASGIApp, *, log_requests: bool) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, log_requests: bool) -> None:
         self.app = app
+        self.metrics = metrics
         self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,6 +77,7 @@ class TelemetryMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - started
+            self.metrics.observe_request(scope["method"], route_of(scope), status, duration)
             if self.log_requests:
                 log_request(scope, status, duration, request_id)
             logs.request_id.reset(token)

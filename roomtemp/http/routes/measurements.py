@@ -20,6 +20,7 @@ from roomtemp.domain.measurements import (
 from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, LimitsDep, StoreDep
 from roomtemp.http.json_body import read_json
+from roomtemp.http.metrics import count_stored
 from roomtemp.http.openapi import request_body
 from roomtemp.http.problems import documented_problems, invalid_parameter
 from roomtemp.http.schemas import TIMESTAMP, Average, MeasurementIn, StoredMeasurement, UnitField
@@ -70,6 +71,7 @@ async def post_measurement(
     stored = await ingestion.record(
         store, room_id, posted.v, posted.u, posted.ts, now=clock(), limits=limits
     )
+    count_stored(request, 1)
     return StoredMeasurement(room_id=room_id, v=posted.v, u=posted.u, ts=stored.ts)
 
 
