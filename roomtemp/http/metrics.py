@@ -86,11 +86,21 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        self._request_instruments: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "other"
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        # The labelled children are looked up once per (method, route, status), not once per
+        # request: labels() is most of the cost of counting. Every part of the key is bounded.
+        key = (method if method in METHODS else "other", route, status)
+        instruments = self._request_instruments.get(key)
+        if instruments is None:
+            instruments = self._request_instruments[key] = (
+                self.requests.labels(key[0], route, str(status)),
+                self.latency.labels(key[0], route),
+            )
+        count, latency = instruments
+        count.inc()
+        latency.observe(seconds)
 
     def set_pool_use(self, store: PooledStore) -> None:
         for state, connections in store.pool_use().items():
