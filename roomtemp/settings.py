@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     log_format: LogFormat = Field("console", description="console, or json: one object a line")
     access_log: bool = Field(True, description="one log line per request")
+    shutdown_timeout: int = Field(
+        8, ge=1, description="seconds for requests in flight to finish after SIGTERM"
+    )
     max_kelvin: float = Field(1273.15, gt=0, description="the highest temperature accepted")
     max_future_skew: timedelta = Field(
         timedelta(hours=1), description="how far ahead of the server clock a ts may be"
