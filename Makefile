@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock clean
+.PHONY: help install run dev test check format lock clean docker-smoke
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,7 @@ check: install  ## lint, format and type checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 
 format: install  ## fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
@@ -46,6 +47,12 @@ format: install  ## fix what ruff can fix
 
 lock: | $(POETRY)  ## re-resolve poetry.lock after changing pyproject.toml
 	$(POETRY) lock
+
+# The shared tool builds the Dockerfile with podman (no Docker engine needed) and waits for
+# /healthz. The token stands for the one production sets: a server listening on every address
+# refuses to start without one.
+docker-smoke:  ## build the image and run it until /healthz answers (podman, no Docker engine)
+	SMOKE_RUN_ARGS="-e ROOMTEMP_ADMIN_TOKEN=docker-smoke-token $(SMOKE_RUN_ARGS)" ../shared/tools/container-smoke
 
 clean:  ## remove the virtualenvs, caches and the local database
 	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache
