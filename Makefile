@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock clean docker-smoke
+.PHONY: help install run dev test check format lock clean docker-smoke up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,7 @@ check: install  ## lint, format and type checks
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 format: install  ## fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
@@ -53,6 +54,17 @@ lock: | $(POETRY)  ## re-resolve poetry.lock after changing pyproject.toml
 # refuses to start without one.
 docker-smoke:  ## build the image and run it until /healthz answers (podman, no Docker engine)
 	SMOKE_RUN_ARGS="-e ROOMTEMP_ADMIN_TOKEN=docker-smoke-token $(SMOKE_RUN_ARGS)" ../shared/tools/container-smoke
+
+up: .env  ## start PostgreSQL, migrate, serve on 127.0.0.1:8000 (Docker Compose)
+	docker compose up --build --detach
+
+down:  ## stop the compose stack; the database volume stays
+	docker compose down
+
+# Secrets for the compose stack, made once and kept out of git and of the image.
+.env:
+	@umask 077 && $(PYTHON) -c 'import secrets; 	print(f"POSTGRES_PASSWORD={secrets.token_hex(16)}\nROOMTEMP_ADMIN_TOKEN={secrets.token_urlsafe(32)}")' > $@
+	@echo "wrote $@: a new database password and admin token (keep the file; it is not in git)"
 
 clean:  ## remove the virtualenvs, caches and the local database
 	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache
