@@ -4,17 +4,20 @@
 so uvicorn's own lines and ours come out in the same format.
 """
 
+import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import orjson
-
 LogFormat = Literal["console", "json"]
 
 # The id of the request being served, so that every line logged while serving it names it.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# The standard library's encoder: logging should not depend on a package chosen for the
+# request path. Made once: json.dumps() with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
 
 # What every LogRecord has: anything else on a record was passed in `extra=` and is a field.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
@@ -47,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(line, default=str).decode()
+        return _ENCODER.encode(line)
 
 
 class ConsoleFormatter(logging.Formatter):
