@@ -63,7 +63,7 @@ async def an_unknown_path_should_be_logged_under_one_route(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "roomtemp.access")
-    for path in ("/nothing", "/nothing/else", "/measurements"):
+    for path in ("/nothing", "/nothing/else", "/measurements/hall/nothing/else"):
         await client.get(path)
     assert [line.__dict__["route"] for line in access_lines(caplog)] == ["<unmatched>"] * 3
     assert [line.__dict__["status"] for line in access_lines(caplog)] == [404, 404, 404]
