@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock bench clean
+.PHONY: help install run dev test check format lock bench clean docker-smoke up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ check: install  ## lint, format and type checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 
 format: install  ## fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
@@ -52,6 +56,23 @@ bench: install  ## throughput and latency on every backend, beside PostgreSQL's 
 
 lock: | $(POETRY)  ## re-resolve poetry.lock after changing pyproject.toml
 	$(POETRY) lock
+
+# The shared tool builds the Dockerfile with podman (no Docker engine needed) and waits for
+# /healthz. The token stands for the one production sets: a server listening on every address
+# refuses to start without one.
+docker-smoke:  ## build the image and run it until /healthz answers (podman, no Docker engine)
+	SMOKE_RUN_ARGS="-e ROOMTEMP_ADMIN_TOKEN=docker-smoke-token $(SMOKE_RUN_ARGS)" ../shared/tools/container-smoke
+
+up: .env  ## start PostgreSQL, migrate, serve on 127.0.0.1:8000 (Docker Compose)
+	docker compose up --build --detach
+
+down:  ## stop the compose stack; the database volume stays
+	docker compose down
+
+# Secrets for the compose stack, made once and kept out of git and of the image.
+.env:
+	@umask 077 && $(PYTHON) -c 'import secrets; 	print(f"POSTGRES_PASSWORD={secrets.token_hex(16)}\nROOMTEMP_ADMIN_TOKEN={secrets.token_urlsafe(32)}")' > $@
+	@echo "wrote $@: a new database password and admin token (keep the file; it is not in git)"
 
 clean:  ## remove the virtualenvs, caches and the local database
 	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache

@@ -4,13 +4,16 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
 
 from roomtemp import __version__
+from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
     SchemaOutOfDate,
@@ -21,7 +24,7 @@ from roomtemp.storage import (
     open_store,
 )
 
-SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level")
+SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level", "log_format", "access_log")
 
 
 # What a user can set right: said in one line, without a traceback.
@@ -54,6 +57,15 @@ def parser() -> argparse.ArgumentParser:
         "--reload", action="store_true", help="restart on code changes (development)"
     )
     serve_command.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve_command.add_argument(
+        "--log-format", dest="log_format", help="console (default) or json: one object per line"
+    )
+    serve_command.add_argument(
+        "--access-log",
+        dest="access_log",
+        action=argparse.BooleanOptionalAction,
+        help="one log line per request (default on)",
+    )
     serve_command.add_argument(
         "--migrate", action="store_true", help="apply pending migrations first"
     )
@@ -92,16 +104,41 @@ def serve(args: argparse.Namespace) -> int:
     asyncio.run(prepare(settings, migrate_first))
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
-    uvicorn.run(
-        "roomtemp.http.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=None if args.reload else settings.workers,
-        reload=args.reload,
-        log_level=settings.log_level,
-    )
+    workers = 1 if args.reload else settings.workers
+    with shared_metrics_folder(workers):
+        uvicorn.run(
+            "roomtemp.http.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=None if args.reload else workers,
+            reload=args.reload,
+            log_level=settings.log_level,
+            log_config=logging_config(settings.log_level, settings.log_format),
+            access_log=False,  # roomtemp.access logs each request, with its route and id
+            # On SIGTERM uvicorn stops accepting, lets the requests in flight finish (and so
+            # their commits) for at most this long, then runs the lifespan's shutdown, which
+            # closes the store. Below Docker's 10 s between SIGTERM and SIGKILL by default.
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
     return 0
+
+
+@contextmanager
+def shared_metrics_folder(workers: int) -> Iterator[None]:
+    """With several workers, a new folder for prometheus-client's multiprocess mode, which
+    the workers (started after this) find in PROMETHEUS_MULTIPROC_DIR: a scrape answered by
+    one worker then counts them all, and nothing of an earlier run is counted again.
+    A folder given by the operator is used as it is."""
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="roomtemp-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 async def prepare(settings: Settings, migrate_first: bool) -> None:

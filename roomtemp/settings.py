@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from roomtemp.logs import LogFormat
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True)
@@ -18,6 +20,11 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, description="server processes")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    log_format: LogFormat = Field("console", description="console, or json: one object a line")
+    access_log: bool = Field(True, description="one log line per request")
+    shutdown_timeout: int = Field(
+        8, ge=1, description="seconds for requests in flight to finish after SIGTERM"
+    )
     max_kelvin: float = Field(1273.15, gt=0, description="the highest temperature accepted")
     max_future_skew: timedelta = Field(
         timedelta(hours=1), description="how far ahead of the server clock a ts may be"
@@ -37,7 +44,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lowercase(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

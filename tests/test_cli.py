@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from roomtemp import __version__
-from roomtemp.cli import parser, settings_from
+from roomtemp.cli import parser, settings_from, shared_metrics_folder
 from roomtemp.storage.migrations import migrations_for
 from tests.blackbox.server import ROOMTEMP, free_port, running_server
 
@@ -99,3 +99,30 @@ def an_unsupported_database_url_should_be_a_clear_error() -> None:
     assert result.returncode != 0
     assert "unsupported database URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def several_workers_should_share_a_new_metrics_folder_removed_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with shared_metrics_folder(2):
+        folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        assert folder.is_dir()
+        assert not any(folder.iterdir())
+    assert not folder.exists()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def one_worker_should_need_no_metrics_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with shared_metrics_folder(1):
+        assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def an_operators_metrics_folder_should_be_used_as_it_is(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with shared_metrics_folder(4):
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+    assert tmp_path.is_dir()

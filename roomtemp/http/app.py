@@ -1,6 +1,7 @@
 """create_app(): the composition root. Settings, store and clock meet here, and nowhere else."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -10,7 +11,9 @@ from fastapi import FastAPI
 from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
+from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import health, measurements, rooms, summaries
+from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, backend_of, open_store
@@ -34,6 +37,7 @@ def create_app(
     """The app. Without `store`, it opens the configured one at startup and closes it at
     shutdown; a store passed in belongs to the caller."""
     settings = settings or Settings()
+    metrics = Metrics(multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +53,8 @@ def create_app(
             else None
         )
         try:
-            yield
+            async with pool_sampling(metrics, opened):
+                yield
         finally:
             if pruning:
                 pruning.cancel()
@@ -69,7 +74,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.metrics = metrics
     app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+    app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
     problems.install(app)
     openapi.install(app)
     app.include_router(measurements.router)

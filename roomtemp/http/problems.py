@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from roomtemp.domain.durations import InvalidDuration
 from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, UnknownRoom
 from roomtemp.domain.series import InvalidBuckets
+from roomtemp.http.metrics import metrics_of
 from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
 from roomtemp.storage.base import StorageUnavailable
 
@@ -118,10 +119,11 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
 }
 
 
-async def _known_error(_: Request, error: Exception) -> Response:
+async def _known_error(request: Request, error: Exception) -> Response:
     status, code = next(_STATUS_AND_CODE[t] for t in type(error).__mro__ if t in _STATUS_AND_CODE)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)
+        metrics_of(request).storage_errors.inc()
         return problem_response(
             status,
             code,

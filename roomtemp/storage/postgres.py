@@ -242,6 +242,12 @@ class PostgresStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_use(self) -> dict[str, int]:
+        """Connections of the pool by state: max allowed, open now, in_use by a caller."""
+        open_now = self._pool.get_size()
+        in_use = open_now - self._pool.get_idle_size()
+        return {"max": self._pool.get_max_size(), "open": open_now, "in_use": in_use}
+
 
 def _columns(summary: Summary) -> tuple[Any, ...]:
     return (

@@ -5,10 +5,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -48,17 +49,19 @@ def wait_until_healthy(server: Server, timeout: float = 30.0) -> None:
 
 @contextmanager
 def running_server(
-    database_url: str, *flags: str, env: dict[str, str] | None = None
+    database_url: str,
+    *flags: str,
+    env: Mapping[str, str] | None = None,
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[Server]:
-    """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end. Of the
-    ROOMTEMP_* variables, only those in `env` reach it, not the caller's."""
+    """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end; `env` adds
+    to the environment, which holds no other ROOMTEMP_ variable."""
     port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
     }
-    environment.update(env or {})
     command = [str(ROOMTEMP), "serve", "--port", str(port), "--database-url", database_url, *flags]
-    process = subprocess.Popen(command, env=environment)
+    process = subprocess.Popen(command, env={**environment, **(env or {})}, stderr=stderr)
     server = Server(process, port)
     try:
         wait_until_healthy(server)

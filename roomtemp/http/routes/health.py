@@ -1,8 +1,10 @@
-"""Liveness and readiness, for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators; metrics for monitoring."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from roomtemp.http.dependencies import StoreDep
+from roomtemp.http.metrics import PooledStore, metrics_of
 from roomtemp.http.problems import documented_problems
 from roomtemp.http.schemas import Health
 
@@ -18,3 +20,18 @@ async def healthz() -> Health:
 async def readyz(store: StoreDep) -> Health:
     await store.check()  # StorageUnavailable -> 503
     return Health(status="ready")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request, store: StoreDep) -> Response:
+    """Requests by route and status, latencies, measurements stored, batch sizes, storage
+    errors and database pool use, over every worker process."""
+    current = metrics_of(request)
+    if isinstance(store, PooledStore):
+        current.set_pool_use(store)  # this worker's, fresh; the others' sampled each second
+    return Response(current.exposition(), media_type=CONTENT_TYPE_LATEST)

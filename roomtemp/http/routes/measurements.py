@@ -15,6 +15,7 @@ from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
 from roomtemp.http.dependencies import ClockDep, LimitsDep, SettingsDep, StoreDep
 from roomtemp.http.json_body import read_batch, read_measurement
+from roomtemp.http.metrics import count_stored, observe_batch
 from roomtemp.http.openapi import batch_body, request_body
 from roomtemp.http.parameters import (
     EndQuery,
@@ -60,6 +61,7 @@ async def post_measurement(room_id: RoomIdPath, request: Request) -> Response:
         room_id, posted.v, posted.u, posted.ts, now=state.clock(), limits=state.limits
     )
     await state.record(measurement)
+    count_stored(request, 1)
     answer = {"room_id": room_id, "v": posted.v, "u": parse_unit(posted.u), "ts": measurement.ts}
     return Response(msgspec.json.encode(answer), 201, media_type="application/json")
 
@@ -77,8 +79,10 @@ async def post_batch(
     Items already stored with the same value count as duplicates; 422 and 409 list the failing
     items by index (the first 100)."""
     items = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items)
+    observe_batch(request, len(items))
     batch = ingestion.validate_batch(items, now=clock(), limits=limits)
     result = await ingestion.record_batch(store, batch)
+    count_stored(request, len(items))
     return BatchResult(received=len(items), stored=result.stored, duplicates=result.duplicates)
 
 

@@ -1,0 +1,172 @@
+"""Prometheus metrics: what the service has done, for operators, at GET /metrics.
+
+Routes are labelled by their template (`/measurements/{room_id}`), never by the path, so that a
+million rooms make one time series, not a million. With several workers (`roomtemp serve
+--workers N`), `serve` points prometheus-client's multiprocess mode at a folder of its own: each
+worker writes its values to files there, and a scrape answered by any worker adds them all up.
+"""
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from fastapi import Request
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+# Seconds; finer than prometheus-client's default at the low end, where most answers are.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000)
+# Any other method (a client may send any token) is counted as "other": a bounded label.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+POOL_SAMPLE_SECONDS = 1.0
+LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db")
+
+
+@runtime_checkable
+class PooledStore(Protocol):
+    def pool_use(self) -> dict[str, int]:
+        """Connections of the pool by state: max, open, in_use."""
+
+
+class Metrics:
+    """The service's instruments. `multiprocess_dir` is prometheus-client's folder shared by
+    the workers, when there are several; the instruments write there by themselves."""
+
+    def __init__(self, multiprocess_dir: str | None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        if multiprocess_dir is None:  # in multiprocess mode, each worker's would be added up
+            ProcessCollector(registry=registry)
+        self.requests = Counter(
+            "roomtemp_http_requests",
+            "HTTP requests answered, by method, route template and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "roomtemp_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.measurements_stored = Counter(
+            "roomtemp_measurements_stored",
+            "Measurements acknowledged as durably stored (a harmless re-post counts again)",
+            registry=registry,
+        )
+        self.batch_sizes = Histogram(
+            "roomtemp_batch_size",
+            "Measurements per batch received by POST /measurements",
+            buckets=BATCH_SIZE_BUCKETS,
+            registry=registry,
+        )
+        self.storage_errors = Counter(
+            "roomtemp_storage_errors",
+            "Requests answered 503 because the database did not answer",
+            registry=registry,
+        )
+        self.pool_connections = Gauge(
+            "roomtemp_db_pool_connections",
+            "PostgreSQL pool connections of the live server processes: max, open, in_use",
+            ["state"],
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        self._request_instruments: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        # The labelled children are looked up once per (method, route, status), not once per
+        # request: labels() is most of the cost of counting. Every part of the key is bounded.
+        key = (method if method in METHODS else "other", route, status)
+        instruments = self._request_instruments.get(key)
+        if instruments is None:
+            instruments = self._request_instruments[key] = (
+                self.requests.labels(key[0], route, str(status)),
+                self.latency.labels(key[0], route),
+            )
+        count, latency = instruments
+        count.inc()
+        latency.observe(seconds)
+
+    def set_pool_use(self, store: PooledStore) -> None:
+        for state, connections in store.pool_use().items():
+            self.pool_connections.labels(state).set(connections)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format, over every worker in multiprocess mode."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        forget_dead_workers(Path(self.multiprocess_dir))
+        registry = CollectorRegistry()
+        # prometheus_client.multiprocess carries no annotations: hence the ignores.
+        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+
+def forget_dead_workers(folder: Path) -> None:
+    """Drop the live gauges of workers that have died (uvicorn replaces a dead worker): a
+    dead worker's pool is no longer in use. Its counters stay, as counters must."""
+    for file in folder.glob("gauge_live*.db"):
+        if (match := LIVE_GAUGE_FILE.fullmatch(file.name)) and not is_alive(int(match[1])):
+            mark_process_dead(int(match[1]), str(folder))  # type: ignore[no-untyped-call]
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user
+    return True
+
+
+@asynccontextmanager
+async def pool_sampling(metrics: Metrics, store: object) -> AsyncIterator[None]:
+    """While the app runs, the pool use of a pooled store, sampled every second: in
+    multiprocess mode a scrape reads the other workers' values from their files."""
+    if not isinstance(store, PooledStore):
+        yield
+        return
+
+    async def sample_forever() -> None:
+        while True:
+            metrics.set_pool_use(store)
+            await asyncio.sleep(POOL_SAMPLE_SECONDS)
+
+    task = asyncio.create_task(sample_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def metrics_of(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def count_stored(request: Request, measurements: int) -> None:
+    """Count measurements acknowledged to the client as durably stored."""
+    metrics_of(request).measurements_stored.inc(measurements)
+
+
+def observe_batch(request: Request, size: int) -> None:
+    """Record the number of measurements in one batch received."""
+    metrics_of(request).batch_sizes.observe(size)
