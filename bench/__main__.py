@@ -21,6 +21,7 @@ import asyncpg
 
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
 from bench.parsers import compare
+from bench.queries import measure_queries
 from bench.references import raw_copy, raw_single_commits
 from bench.report import print_report
 from roomtemp.storage import backend_of
@@ -110,6 +111,11 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
             largest["stored"] = stored(url, f"{options.largest.label}-")
             results["batch_100k"] = largest
             results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
+            if backend_of(url) != "memory":  # whose workers each keep their own, apart
+                settle(url)
+                results["queries"] = measure_queries(
+                    server.url, url, rooms=options.rooms, requests=options.requests
+                )
     if references is None:
         del results["references"]
     return results
@@ -171,6 +177,7 @@ def main() -> None:
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     options = parser.parse_args()
     options.seconds = 3 if options.quick else 10
+    options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
     options.batches = make_batches("batch", total, 5_000)
     options.largest = make_batches(

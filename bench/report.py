@@ -10,6 +10,61 @@ TARGETS = {
 }
 
 
+def query_ratios(queries: dict[str, Any]) -> dict[str, float]:
+    http, naive = queries["http"], queries["naive"]
+    year = http["average P365D"]["p50_ms"]
+    return {
+        "year_vs_15_minutes": year / http["average PT15M"]["p50_ms"],
+        "naive_year_vs_http_year": naive["average P365D"]["p50_ms"] / year,
+    }
+
+
+def print_queries(results: dict[str, Any]) -> None:
+    measured = {
+        name: run["queries"] for name, run in results["backends"].items() if "queries" in run
+    }
+    if not measured:
+        return
+    names = list(measured)
+    loaded = next(iter(measured.values()))["loaded"]["acknowledged"]
+    print(
+        f"\nqueries over a year of one-a-minute readings ({loaded:,} measurements), one connection:"
+    )
+    print(_row("", names))
+    kinds = list(next(iter(measured.values()))["http"])
+    for kind in kinds:
+        cells = [
+            f"{q['http'][kind]['p50_ms']:.2f} / {q['http'][kind]['p99_ms']:.2f}"
+            for q in measured.values()
+        ]
+        print(_row(f"  {kind}, p50 / p99 ms", cells))
+    print("the same averages by AVG() over the raw rows, in the database, no HTTP:")
+    for kind in next(iter(measured.values()))["naive"]:
+        print(
+            _row(
+                f"  {kind}, p50 ms",
+                [f"{q['naive'][kind]['p50_ms']:.2f}" for q in measured.values()],
+            )
+        )
+    print(
+        _row(
+            "loaded through batches, measurements/s",
+            [f"{q['loaded']['measurements_per_s']:,.0f}" for q in measured.values()],
+        )
+    )
+    print("targets:")
+    for name, queries in measured.items():
+        found = query_ratios(queries)
+        results["ratios"][f"{name}_year_vs_15_minutes"] = found["year_vs_15_minutes"]
+        year = found["year_vs_15_minutes"]
+        print(f"  {name}: P365D p50 / PT15M p50   {year:>8.2f}  (target <= 3: {_met(year <= 3)})")
+        if name == "postgres":
+            faster = found["naive_year_vs_http_year"]
+            results["ratios"]["postgres_naive_vs_http_year"] = faster
+            target = f"(target >= 20: {_met(faster >= 20)})"
+            print(f"  {name}: naive AVG() / HTTP P365D {faster:>8.1f}  {target}")
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     postgres = results["backends"].get("postgres")
     if not postgres:
@@ -122,3 +177,8 @@ def print_report(results: dict[str, Any]) -> None:
         ]
         for name, value, target, met in checks:
             print(f"  {name:<28}{value:>10.3f}  (target {target}: {'met' if met else 'NOT met'})")
+    print_queries(results)
+
+
+def _met(met: bool) -> str:
+    return "met" if met else "NOT met"

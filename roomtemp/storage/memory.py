@@ -8,7 +8,7 @@ from math import fsum
 from typing import Generic, TypeVar
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
-from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas
+from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas, later
 from roomtemp.storage.base import Room, WriteResult
 
 V = TypeVar("V")
@@ -85,7 +85,7 @@ class InMemoryStore:
         ).items():
             buckets = self._rooms[room_id].rollups.setdefault(width, _Series())
             known = buckets.values.get(start)
-            buckets.put(start, delta if known is None else _merged(known, delta))
+            buckets.put(start, delta if known is None else later(known, delta))
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         room = self._rooms.get(room_id)
@@ -157,8 +157,3 @@ class InMemoryStore:
 
     async def close(self) -> None:
         self._rooms.clear()
-
-
-def _merged(known: Delta, new: Delta) -> Delta:
-    later = new if new.summary.last_ts > known.summary.last_ts else known
-    return Delta(known.summary.merge(new.summary), later.last_kelvin)
