@@ -78,7 +78,9 @@ def create_app(
     app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
     problems.install(app)
-    openapi.install(app)
+    openapi.install(
+        app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}
+    )
     app.include_router(measurements.router)
     app.include_router(summaries.router)
     app.include_router(rooms.router)

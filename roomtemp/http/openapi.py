@@ -8,13 +8,22 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from roomtemp.http.schemas import MeasurementIn, MeasurementItem, ProblemDetails
+from roomtemp.http.schemas import (
+    MeasurementIn,
+    MeasurementItem,
+    ProblemDetails,
+    StoredMeasurement,
+)
 
 # FastAPI sees neither the bodies that routes read themselves (msgspec models, json_body.py)
 # nor the problems answered by problems.py: their schemas are added to the components here.
 BODIES = (MeasurementIn, MeasurementItem)
-ANSWERS: tuple[type[BaseModel], ...] = (ProblemDetails,)
+ANSWERS: tuple[type[BaseModel], ...] = (ProblemDetails, StoredMeasurement)
 REF = "#/components/schemas/{name}"
+
+
+def schema_of(model: type) -> dict[str, str]:
+    return {"$ref": REF.format(name=model.__name__)}
 
 
 def request_body(body: type, example: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +45,10 @@ def batch_body() -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, operations: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """FastAPI's document, with the schemas above, and `operations` ((path, method) ->
+    operation) for routes that are not FastAPI's own."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
@@ -54,6 +66,8 @@ def install(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(answers["$defs"])
             schemas.update(bodies)
+            for (path, method), operation in operations.items():
+                document["paths"].setdefault(path, {})[method] = operation
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -1,6 +1,7 @@
 """Every error leaves as RFC 9457 problem+json; each exception is mapped to a status once, here."""
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -147,9 +148,21 @@ async def _request_validation(_: Request, error: RequestValidationError) -> Resp
     return problem_response(422, "invalid_request", "the request has invalid values", errors)
 
 
-async def _http_error(_: Request, error: HTTPException) -> Response:
+async def _http_error(request: Request, error: HTTPException) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-    return problem_response(error.status_code, code, str(error.detail), headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem_response(error.status_code, code, str(error.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method of the path asked for, as the documented API has them: the router names
+    only those of the first route that matched the path."""
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
 
 
 async def _bug(_: Request, error: Exception) -> Response:

@@ -71,16 +71,22 @@ CASES = [
     Case("a misspelt field", 422, "invalid_measurement", b'{"v": 20, "unit": "C"}'),
     Case("below absolute zero", 422, "invalid_measurement", b'{"v": -300, "u": "C"}'),
     Case("above the ceiling", 422, "invalid_measurement", _v("5000")),
-    Case("newline in the room id", 422, "invalid_request", _v("290"), "/measurements/hall%0A"),
-    Case("NUL in the room id", 422, "invalid_request", _v("290"), "/measurements/hall%00"),
-    Case("DEL in the room id", 422, "invalid_request", _v("290"), "/measurements/hall%7F"),
+    Case("newline in the room id", 422, "invalid_measurement", _v("290"), "/measurements/hall%0A"),
+    Case("NUL in the room id", 422, "invalid_measurement", _v("290"), "/measurements/hall%00"),
+    Case("DEL in the room id", 422, "invalid_measurement", _v("290"), "/measurements/hall%7F"),
     Case(
-        "C1 control in the room id", 422, "invalid_request", _v("290"), "/measurements/hall%C2%85"
+        "C1 control in the room id",
+        422,
+        "invalid_measurement",
+        _v("290"),
+        "/measurements/hall%C2%85",
     ),
     Case(
         "invalid UTF-8 in the room id", 422, "invalid_parameter", _v("290"), "/measurements/hall%FF"
     ),
-    Case("129-character room id", 422, "invalid_request", _v("290"), "/measurements/" + "a" * 129),
+    Case(
+        "129-character room id", 422, "invalid_measurement", _v("290"), "/measurements/" + "a" * 129
+    ),
     Case("text/plain", 415, "unsupported_media_type", _v("290"), content_type="text/plain"),
     Case(
         "form content type",

@@ -143,8 +143,9 @@ async def post_should_name_every_broken_rule(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/measurements/hall%0A", json={"v": -1.0, "ts": "2027-01-01T00:00:00Z"}
     )
-    problem = assert_problem(response, 422, "invalid_request")
-    assert problem["errors"][0]["parameter"] == "room_id"
+    problem = assert_problem(response, 422, "invalid_measurement")
+    places = [error.get("parameter") or error.get("pointer") for error in problem["errors"]]
+    assert places == ["room_id", "#/v", "#/ts"]
 
 
 async def average_should_be_the_exact_mean_of_the_window(client: httpx.AsyncClient) -> None:

@@ -1,6 +1,7 @@
 """Measurements: store one (the original endpoint), store many, read them back."""
 
 import base64
+import inspect
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
@@ -8,19 +9,25 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.routing import Route
 
 from roomtemp import ingestion
-from roomtemp.domain.measurements import EARLIEST, UnknownRoom, format_ts
+from roomtemp.domain.measurements import (
+    EARLIEST,
+    MAX_ROOM_ID_LENGTH,
+    ROOM_ID_PATTERN,
+    UnknownRoom,
+    format_ts,
+)
 from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
 from roomtemp.http.dependencies import ClockDep, LimitsDep, SettingsDep, StoreDep
 from roomtemp.http.json_body import read_batch, read_measurement
 from roomtemp.http.metrics import count_stored, observe_batch
-from roomtemp.http.openapi import batch_body, request_body
+from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
     EndQuery,
     RoomId,
-    RoomIdPath,
     StartQuery,
     UnitQuery,
     check_utf8_path,
@@ -40,20 +47,11 @@ router = APIRouter(tags=["measurements"])
 CSV_PAGE = 10_000
 
 
-@router.post(
-    "/measurements/{room_id}",
-    status_code=201,
-    summary="Store one measurement",
-    response_model=StoredMeasurement,
-    openapi_extra=request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
-    responses=documented_problems(400, 409, 413, 415, 422, 503),
-)
-async def post_measurement(room_id: RoomIdPath, request: Request) -> Response:
+async def post_measurement(request: Request) -> Response:
     """Store a measurement durably; posting the same one again is harmless (201, nothing new).
     The same room and ts with another value is a conflict (409)."""
-    # The hottest route: it reads app.state itself and encodes its answer with msgspec,
-    # because FastAPI's dependency resolution and response validation cost more than the
-    # rest of the request together (profiled in-process: 157 -> 93 us per request).
+    room_id = request.path_params["room_id"]
+    request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     state = request.app.state
     check_utf8_path(request, room_id)
     posted = await read_measurement(request)
@@ -64,6 +62,42 @@ async def post_measurement(room_id: RoomIdPath, request: Request) -> Response:
     count_stored(request, 1)
     answer = {"room_id": room_id, "v": posted.v, "u": parse_unit(posted.u), "ts": measurement.ts}
     return Response(msgspec.json.encode(answer), 201, media_type="application/json")
+
+
+# The hottest route is a plain Starlette route: FastAPI's handling of a request (parameters,
+# dependencies, response model) cost half of its time, 100 -> 47 us per request in-process,
+# measured. The room id is checked by ingestion.validate like a batch item's; the route's
+# OpenAPI is written out here instead of derived.
+POST_MEASUREMENT = Route("/measurements/{room_id}", post_measurement, methods=["POST"])
+POST_MEASUREMENT_OPENAPI = {
+    "tags": ["measurements"],
+    "summary": "Store one measurement",
+    "description": inspect.cleandoc(post_measurement.__doc__ or ""),
+    "operationId": "post_measurement",
+    "parameters": [
+        {
+            "name": "room_id",
+            "in": "path",
+            "required": True,
+            "description": "any Unicode text without control characters; URL-encode spaces as %20",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_ROOM_ID_LENGTH,
+                "pattern": ROOM_ID_PATTERN,
+                "examples": ["Living room"],
+            },
+        }
+    ],
+    **request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
+    "responses": {
+        "201": {
+            "description": "Stored (or stored already, with the same value)",
+            "content": {"application/json": {"schema": schema_of(StoredMeasurement)}},
+        },
+        **documented_problems(400, 409, 413, 415, 422, 503),
+    },
+}
 
 
 @router.post(
@@ -144,3 +178,8 @@ def _after(cursor: str) -> datetime:
         return parse_timestamp("cursor", text)
     except (ValueError, UnicodeDecodeError):
         raise invalid_parameter("cursor", "not a cursor this service gave out") from None
+
+
+# Last, so that a request with another method (a 405) is matched to a FastAPI route of the same
+# path, which names its template for the metrics.
+router.routes.append(POST_MEASUREMENT)
