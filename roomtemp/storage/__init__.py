@@ -2,7 +2,7 @@
 
 import asyncio
 
-from roomtemp.storage import postgres, sqlite
+from roomtemp.storage import postgres, sqlite, sqlite_connection
 from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 
@@ -51,5 +51,5 @@ async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None)
     if backend == "postgres":
         return await postgres.migrate_database(url, db_timeout=db_timeout, upto=upto)
     if backend == "sqlite":
-        return await asyncio.to_thread(sqlite.migrate_database, url, upto)
+        return await asyncio.to_thread(sqlite_connection.migrate_database, url, upto)
     return []  # the in-memory store has no schema

@@ -9,7 +9,6 @@ as integer microseconds since the Unix epoch.
 import asyncio
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -17,83 +16,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
-from roomtemp.domain.rollups import EPOCH, MICROSECOND, Piece, Summary, deltas
+from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import sqlite_migrations
+from roomtemp.storage import sqlite_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.sqlite_connection import WriteLock, connect, path_from_url, transaction
 
 T = TypeVar("T")
 READER_THREADS = 4
-BUSY_TIMEOUT_MS = 5000
-# In rollups, a bucket's width is in seconds (0: the room's total), its start in microseconds.
-_INSERT = "INSERT INTO measurements (room, ts, kelvin) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-_STORED_VALUE = "SELECT kelvin FROM measurements WHERE room = ? AND ts = ?"
-_MERGE_ROLLUP = """
-INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (room, width, start) DO UPDATE SET
-    count = count + excluded.count,
-    total = total + excluded.total,
-    minimum = min(minimum, excluded.minimum),
-    maximum = max(maximum, excluded.maximum),
-    first_ts = min(first_ts, excluded.first_ts),
-    last_kelvin = CASE WHEN excluded.last_ts > last_ts
-                       THEN excluded.last_kelvin ELSE last_kelvin END,
-    last_ts = max(last_ts, excluded.last_ts)
-"""
-_ROOM = "(SELECT id FROM rooms WHERE name = ?)"
-_SUMMARY_OF = {
-    "raw": "SELECT count(*), sum(kelvin), min(kelvin), max(kelvin), min(ts), max(ts)"
-    f" FROM measurements WHERE room = {_ROOM} AND ts >= ? AND ts < ?",
-    "buckets": "SELECT sum(count), sum(total), min(minimum), max(maximum), min(first_ts),"
-    f" max(last_ts) FROM rollups WHERE room = {_ROOM} AND width = ? AND start >= ? AND start < ?",
-}
-
-
-def path_from_url(url: str) -> Path:
-    """sqlite:///relative/file or sqlite:////absolute/file, as SQLAlchemy spells them."""
-    return Path(url.removeprefix("sqlite:///"))
-
-
-def to_micros(ts: datetime) -> int:
-    return (ts - EPOCH) // MICROSECOND
-
-
-def from_micros(micros: int) -> datetime:
-    return EPOCH + micros * MICROSECOND
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: no implicit transactions; each one is an explicit BEGIN ... COMMIT.
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    # Several processes share the file: wait for a lock instead of failing.
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    # WAL lets readers run beside the writer; synchronous=FULL syncs the WAL on every commit,
-    # so a committed (and acknowledged) write survives a power cut, not only a process crash.
-    _use_wal(connection)
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute("PRAGMA foreign_keys = ON")
-    return connection
-
-
-def _use_wal(connection: sqlite3.Connection) -> None:
-    """Switch a new database to WAL (the mode stays with the file). Two processes opening a
-    new file at once may both try, and SQLite then answers "locked" at once, without waiting
-    for busy_timeout (seen in the concurrent-migration test): try again, for a while."""
-    for _ in range(100):
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.05)
-    connection.execute("PRAGMA journal_mode = WAL")
-
-
-def _summary(row: Sequence[Any]) -> Summary | None:
-    count, total, minimum, maximum, first, last = row
-    if not count:
-        return None
-    return Summary(count, total, minimum, maximum, from_micros(first), from_micros(last))
 
 
 class SqliteStore:
@@ -105,6 +35,7 @@ class SqliteStore:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
     async def open(cls, url: str) -> "SqliteStore":
@@ -158,31 +89,22 @@ class SqliteStore:
     ) -> tuple[int, list[int]]:
         """One transaction: (how many stored, the indices that conflict). Atomic: all or none."""
         new_rooms: dict[str, int] = {}
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            stored, conflicts = [], []
-            for index, measurement in enumerate(measurements):
-                room = self._room_keys.get(measurement.room_id) or new_rooms.get(
-                    measurement.room_id
-                )
+        stored, conflicts = [], []
+        with self._write_lock, transaction(connection):
+            for index, m in enumerate(measurements):
+                room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
                 if room is None:
-                    room = new_rooms[measurement.room_id] = room_key(
-                        connection, measurement.room_id
-                    )
-                row = (room, to_micros(measurement.ts), measurement.kelvin)
-                if connection.execute(_INSERT, row).rowcount:
-                    stored.append((room, measurement.ts, measurement.kelvin))
+                    room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
+                row = (room, sql.to_micros(m.ts), m.kelvin)
+                if connection.execute(sql.INSERT, row).rowcount:
+                    stored.append((room, m.ts, m.kelvin))
                 elif not same_value(
-                    connection.execute(_STORED_VALUE, row[:2]).fetchone()[0], row[2]
+                    connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
                 ):
                     conflicts.append(index)
             if conflicts and atomic:
-                raise ConflictingMeasurements(conflicts)
-            connection.executemany(_MERGE_ROLLUP, rollup_rows(stored))
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+                raise ConflictingMeasurements(conflicts)  # rolls the transaction back
+            connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
         # Only now: a room inserted by a rolled-back transaction never existed, and its id
         # may go to another room.
         self._room_keys.update(new_rooms)
@@ -195,41 +117,46 @@ class SqliteStore:
         parameters: list[Any] = []
         for piece in pieces:
             if piece.width is None:
-                parts.append(_SUMMARY_OF["raw"])
-                parameters += [room_id, to_micros(piece.start), to_micros(piece.end)]
+                parts.append(sql.SUMMARY_OF["raw"])
+                parameters += [room_id, sql.to_micros(piece.start), sql.to_micros(piece.end)]
             else:
-                parts.append(_SUMMARY_OF["buckets"])
+                parts.append(sql.SUMMARY_OF["buckets"])
                 parameters += [
                     room_id,
                     piece.width // timedelta(seconds=1),
-                    to_micros(piece.start),
-                    to_micros(piece.end),
+                    sql.to_micros(piece.start),
+                    sql.to_micros(piece.end),
                 ]
         query = " UNION ALL ".join(parts)
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [_summary(row) for row in rows]
+        return [sql.summary(row) for row in rows]
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
     ) -> list[tuple[datetime, Summary]]:
         query = (
             "SELECT start, count, total, minimum, maximum, first_ts, last_ts FROM rollups"
-            f" WHERE room = {_ROOM} AND width = ? AND start >= ? AND start < ? ORDER BY start"
+            f" WHERE room = {sql.ROOM} AND width = ? AND start >= ? AND start < ? ORDER BY start"
         )
-        parameters = (room_id, width // timedelta(seconds=1), to_micros(start), to_micros(end))
+        parameters = (
+            room_id,
+            width // timedelta(seconds=1),
+            sql.to_micros(start),
+            sql.to_micros(end),
+        )
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [(from_micros(row[0]), _summary(row[1:])) for row in rows]  # type: ignore[misc]
+        return [(sql.from_micros(row[0]), sql.summary(row[1:])) for row in rows]  # type: ignore[misc]
 
     async def raw(
         self, room_id: str, start: datetime, end: datetime, limit: int
     ) -> list[tuple[datetime, float]]:
         query = (
-            f"SELECT ts, kelvin FROM measurements WHERE room = {_ROOM}"
+            f"SELECT ts, kelvin FROM measurements WHERE room = {sql.ROOM}"
             " AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?"
         )
-        parameters = (room_id, to_micros(start), to_micros(end), limit)
+        parameters = (room_id, sql.to_micros(start), sql.to_micros(end), limit)
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [(from_micros(ts), kelvin) for ts, kelvin in rows]
+        return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
 
     async def raw_in(
         self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
@@ -244,10 +171,10 @@ class SqliteStore:
                     f"WITH ranges (start, stop) AS (VALUES {values})"
                     f" SELECT ts, kelvin FROM measurements JOIN ranges"
                     f" ON ts >= ranges.start AND ts < ranges.stop"
-                    f" WHERE room = {_ROOM} ORDER BY ts",
-                    [*(to_micros(ts) for pair in chunk for ts in pair), room_id],
+                    f" WHERE room = {sql.ROOM} ORDER BY ts",
+                    [*(sql.to_micros(ts) for pair in chunk for ts in pair), room_id],
                 ).fetchall()
-                found += [(from_micros(ts), kelvin) for ts, kelvin in rows]
+                found += [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
             return found
 
         return await self._read(query) if ranges else []
@@ -258,7 +185,7 @@ class SqliteStore:
             " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
         )
         rows = await self._read(lambda connection: connection.execute(query).fetchall())
-        return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+        return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 
     async def has_room(self, room_id: str) -> bool:
         return await self._read(
@@ -274,11 +201,11 @@ class SqliteStore:
             # is never held for long.
             deleted = 0
             for (room,) in connection.execute("SELECT id FROM rooms").fetchall():
-                connection.execute("BEGIN IMMEDIATE")
-                deleted += connection.execute(
-                    "DELETE FROM measurements WHERE room = ? AND ts < ?", (room, to_micros(cutoff))
-                ).rowcount
-                connection.execute("COMMIT")
+                with self._write_lock, transaction(connection):
+                    deleted += connection.execute(
+                        "DELETE FROM measurements WHERE room = ? AND ts < ?",
+                        (room, sql.to_micros(cutoff)),
+                    ).rowcount
             return deleted
 
         return await self._run(self._writer, delete)
@@ -289,44 +216,8 @@ class SqliteStore:
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self._write_lock.close()
         with self._lock:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
-
-
-def room_key(connection: sqlite3.Connection, room_id: str) -> int:
-    """The id of the room named `room_id`, inserting the room if it is new."""
-    connection.execute("INSERT INTO rooms (name) VALUES (?) ON CONFLICT DO NOTHING", (room_id,))
-    key: int = connection.execute("SELECT id FROM rooms WHERE name = ?", (room_id,)).fetchone()[0]
-    return key
-
-
-def rollup_rows(stored: list[tuple[int, datetime, float]]) -> list[tuple[Any, ...]]:
-    """The rows to merge into rollups for the measurements just stored."""
-    return [
-        (
-            room,
-            width // timedelta(seconds=1),
-            to_micros(start),
-            delta.summary.count,
-            delta.summary.total,
-            delta.summary.minimum,
-            delta.summary.maximum,
-            to_micros(delta.summary.first_ts),
-            to_micros(delta.summary.last_ts),
-            delta.last_kelvin,
-        )
-        for (room, width, start), delta in deltas(stored).items()
-    ]
-
-
-def migrate_database(url: str, upto: int | None = None) -> list[str]:
-    """Create the database at `url` if need be, and apply its pending migrations."""
-    path = path_from_url(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = connect(path)
-    try:
-        return sqlite_migrations.migrate(connection, upto)
-    finally:
-        connection.close()
