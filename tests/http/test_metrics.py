@@ -3,19 +3,15 @@
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
-from fastapi import FastAPI, Request
 from prometheus_client.parser import text_string_to_metric_families
 
 from roomtemp.http.app import create_app
-from roomtemp.http.metrics import forget_dead_workers, observe_batch
+from roomtemp.http.metrics import forget_dead_workers
 from roomtemp.settings import Settings
 from roomtemp.storage import migrate
-from roomtemp.storage.memory import InMemoryStore
 from tests.http.test_operations import BrokenStore
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -111,29 +107,20 @@ async def storage_errors_should_count_the_503_answers() -> None:
     assert requests(samples, "GET", "/readyz", 503) == 3
 
 
-@pytest.fixture
-async def batch_app() -> AsyncIterator[FastAPI]:
-    """The app with a stand-in for the batch route, which calls observe_batch as the real
-    one does."""
-    app = create_app(Settings(database_url="memory://"), store=InMemoryStore())
-
-    @app.post("/stand-in-batch/{size}")
-    async def receive_batch(request: Request, size: int) -> None:
-        observe_batch(request, size)
-
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-async def batch_sizes_should_be_a_histogram(batch_app: FastAPI) -> None:
-    transport = httpx.ASGITransport(app=batch_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        for size in (1, 250, 5_000):
-            await client.post(f"/stand-in-batch/{size}")
-        samples = await scrape(client)
-    assert samples[("roomtemp_batch_size_count", frozenset())] == 3
-    assert samples[("roomtemp_batch_size_sum", frozenset())] == 5_251
-    assert samples[("roomtemp_batch_size_bucket", frozenset({("le", "1000.0")}))] == 2
+async def batches_should_show_their_sizes_and_stored_measurements(
+    client: httpx.AsyncClient,
+) -> None:
+    for size in (1, 250, 5_000):
+        items = [
+            {"room_id": f"room-{i}", "v": 290.0, "ts": "2026-11-27T10:00:00Z"} for i in range(size)
+        ]
+        assert (await client.post("/measurements", json=items)).status_code == 200
+    await client.post("/measurements", json=[{"room_id": "hall", "v": -1.0}])  # 422: not stored
+    samples = await scrape(client)
+    assert samples[("roomtemp_batch_size_count", frozenset())] == 4
+    assert samples[("roomtemp_batch_size_sum", frozenset())] == 5_252
+    assert samples[("roomtemp_batch_size_bucket", frozenset({("le", "1000.0")}))] == 3
+    assert samples[("roomtemp_measurements_stored_total", frozenset())] == 5_251
 
 
 async def pool_use_should_be_reported_for_postgres(postgres_url: str) -> None:
