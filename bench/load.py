@@ -90,6 +90,11 @@ async def _post(
     )
     writer.write(head.encode() + body)
     await writer.drain()
+    return await read_response(reader)
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """(status, body) of the next answer on a kept-alive connection (Content-Length only)."""
     status = int((await reader.readline()).split()[1])
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):

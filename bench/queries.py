@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import asyncpg
 import msgspec
 
-from bench.load import Batches, send_batches
+from bench.load import Batches, read_response, send_batches
 from roomtemp.domain.rollups import EPOCH, MICROSECOND
 from roomtemp.storage import backend_of
 
@@ -59,13 +59,7 @@ async def _latencies(url: str, paths: list[str]) -> list[float]:
         for path in paths:
             began = time.perf_counter()
             writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _ = await read_response(reader)
             found.append((time.perf_counter() - began) * 1000)
             assert status == 200, (path, status)
     finally:

@@ -11,7 +11,8 @@ import pytest
 from roomtemp import __version__
 from roomtemp.cli import parser, settings_from, shared_metrics_folder
 from roomtemp.storage.migrations import migrations_for
-from tests.blackbox.server import ROOMTEMP, free_port, running_server
+from tests.blackbox.server import ROOMTEMP, running_server
+from tests.network import free_port
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

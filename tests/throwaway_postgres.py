@@ -8,7 +8,6 @@ installed on the machine. PostgreSQL refuses to run as root: as root, the server
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -16,12 +15,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.network import free_port
 
 
 @dataclass
@@ -101,7 +95,7 @@ def start_throwaway_postgres(*, durable: bool = False) -> ThrowawayPostgres:
     except (PermissionError, subprocess.CalledProcessError):
         # The virtualenv sits where `nobody` may not enter (under /root, say): use a copy.
         binaries = Path(shutil.copytree(binaries, folder / "pginstall"))
-    server = ThrowawayPostgres(folder, binaries / "bin", _free_port(), as_user, durable)
+    server = ThrowawayPostgres(folder, binaries / "bin", free_port(), as_user, durable)
     server._run(
         str(server.bin / "initdb"),
         "-D",

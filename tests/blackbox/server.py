@@ -1,7 +1,6 @@
 """The real `roomtemp serve` process, spoken to over real HTTP."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,9 @@ from typing import IO
 
 import httpx
 
+from tests.network import free_port
+
 ROOMTEMP = Path(sys.executable).with_name("roomtemp")  # the console script, as users run it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
