@@ -4,6 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 MAX_ROOM_ID_LENGTH = 128
 # No C0 or C1 control characters (the Unicode category Cc), for use in schemas.
@@ -36,6 +37,7 @@ class Measurement:
 _VALID_ROOM_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_ROOM_ID_LENGTH}}}")
 
 
+@lru_cache(maxsize=65_536)  # a batch names the same few rooms thousands of times
 def check_room_id(room_id: str) -> str:
     """`room_id` itself, if it may name a room: 1-128 characters, no control characters."""
     if _VALID_ROOM_ID.fullmatch(room_id):

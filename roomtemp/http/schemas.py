@@ -52,9 +52,11 @@ class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True):
         msgspec.Meta(
             min_length=1,
             max_length=MAX_ROOM_ID_LENGTH,
-            pattern=ROOM_ID_PATTERN,
             description="any Unicode text without control characters",
             examples=["Living room"],
+            # Documented, not checked here: ingestion checks room ids (once per distinct id),
+            # and msgspec's check cost 0.35 of the 0.58 us a batch item takes to read.
+            extra_json_schema={"pattern": ROOM_ID_PATTERN},
         ),
     ]
 

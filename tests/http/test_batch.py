@@ -171,3 +171,13 @@ async def batches_over_the_limits_should_be_413() -> None:
         assert_problem(response, 413, "batch_too_large")
         big = [item("hall", minute, note="x" * 1000) for minute in range(3)]
         assert_problem(await client.post("/measurements", json=big), 413, "body_too_large")
+
+
+async def batch_items_naming_no_room_should_be_listed(client: httpx.AsyncClient) -> None:
+    items = [item("hall", 1), item("hall\n", 2), item("hall\x7f", 3), item("hall", 4)]
+    response = await client.post("/measurements", json=items)
+    problem = assert_problem(response, 422, "invalid_measurement")
+    places = [(e["index"], e["pointer"]) for e in problem["errors"]]
+    assert places == [(1, "#/1/room_id"), (2, "#/2/room_id")]
+    assert "control character" in problem["errors"][0]["detail"]
+    assert await stored_count(client, "hall") == 0
