@@ -61,12 +61,12 @@ class Traits:
     def draw(cls, rng: random.Random) -> "Traits":
         day = rng.uniform(20.0, 22.5)
         return cls(
-            leak_hours=rng.uniform(20.0, 45.0),
-            heating_per_hour=rng.uniform(2.0, 3.5),
+            leak_hours=rng.uniform(8.0, 16.0),
+            heating_per_hour=rng.uniform(3.0, 4.5),
             day_setpoint=day,
             night_setpoint=day - rng.uniform(2.5, 4.0),
             hysteresis=rng.uniform(0.2, 0.4),
-            sun_per_hour=rng.choice([0.1, 0.3, 0.7]),  # north, east or west, south
+            sun_per_hour=rng.choice([0.1, 0.3, 0.6]),  # north, east or west, south
             wake_hour=rng.uniform(5.5, 7.0),
             sleep_hour=rng.uniform(21.5, 23.5),
         )
