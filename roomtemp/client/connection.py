@@ -96,7 +96,10 @@ def batch_answer(response: httpx.Response) -> BatchAnswer:
         return BatchAnswer(200, counts["stored"], counts["duplicates"])
     if response.status_code in (409, 422):
         errors = response.json().get("errors") or []
-        failures = tuple((error["index"], failure(error)) for error in errors if "index" in error)
+        prefix = "conflict: " if response.status_code == 409 else ""
+        failures = tuple(
+            (error["index"], prefix + failure(error)) for error in errors if "index" in error
+        )
         if failures:
             return BatchAnswer(response.status_code, failures=failures)
     raise error_of(response)
