@@ -109,7 +109,8 @@ def summary_lines(label: str, summary: Summary, seconds: float, listed: int = 10
     `listed` of them)."""
     rate = summary.read / max(seconds, 1e-9)
     lines = [
-        f"{label}: {summary.read:,} measurements read in {seconds:.1f} s ({rate:,.0f}/s)",
+        f"{label}: {summary.read:,} measurement{'' if summary.read == 1 else 's'} read"
+        f" in {seconds:.1f} s ({rate:,.0f}/s)",
         f"  stored      {summary.stored:>10,}",
         f"  duplicates  {summary.duplicates:>10,}  (stored already, with the same value)",
         f"  rejected    {len(summary.rejected):>10,}",
