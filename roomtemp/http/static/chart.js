@@ -54,7 +54,7 @@ function themeColor(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-function options(unit, window, size) {
+function options(unit, span, size) {
   const label = UNITS[unit].label;
   const show = (self, value) => (value == null ? "—" : `${formatNumber(value, unit)} ${label}`);
   const line = themeColor("--chart-line");
@@ -70,7 +70,7 @@ function options(unit, window, size) {
       { label: "min", stroke: edge, width: 1, value: show },
     ],
     bands: [{ series: [2, 3], fill: themeColor("--chart-band") }],
-    scales: { x: { time: true, range: () => window } },
+    scales: { x: { time: true, range: () => span } },
     axes: [
       { stroke: ink, grid, ticks: grid },
       {
@@ -98,10 +98,11 @@ export class Chart {
 
   /** Draw a series answer (in kelvin) for `range`, shown in `unit`. */
   draw(series, range, unit) {
-    const window = [Date.parse(series.start) / 1000, Date.parse(series.end) / 1000];
+    // The whole window asked for, even where it has no measurements.
+    const span = [Date.parse(series.start) / 1000, Date.parse(series.end) / 1000];
     const data = columns(series.points, RANGES[range].seconds, unit);
     this.plot?.destroy();
-    this.plot = new globalThis.uPlot(options(unit, window, this.size()), data, this.element);
+    this.plot = new globalThis.uPlot(options(unit, span, this.size()), data, this.element);
     this.element.dataset.points = String(series.points.length);
   }
 

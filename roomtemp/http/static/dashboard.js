@@ -148,9 +148,11 @@ function wire() {
   $("curl-example").textContent =
     `curl -X POST ${new URL(roomPath("Living room"), document.baseURI)} \\\n` +
     `     -H 'Content-Type: application/json' -d '{"v": 21.5, "u": "C"}'`;
-  // A hidden tab asks nothing; it catches up as soon as it is shown again.
-  setInterval(() => document.hidden || refresh(), REFRESH_MS);
-  document.addEventListener("visibilitychange", () => document.hidden || refresh());
+  // A hidden tab asks nothing, and catches up as soon as it is shown again; nor does a page
+  // waiting for a token, which would only be refused again.
+  const due = () => !document.hidden && $("token-form").hidden;
+  setInterval(() => due() && refresh(), REFRESH_MS);
+  document.addEventListener("visibilitychange", () => due() && refresh());
 }
 
 wire();
