@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock bench clean docker-smoke up down
+.PHONY: help install run demo dev test browser check format lock bench clean docker-smoke up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,11 +29,27 @@ install: $(VENV)/.installed  ## create .venv with roomtemp and its tools
 run: install  ## serve on 127.0.0.1:8000 (SQLite in ./var unless ROOMTEMP_DATABASE_URL says otherwise)
 	$(VENV)/bin/roomtemp serve
 
+# The demo keeps its simulated rooms in a database of their own, away from real ones. The
+# server runs in the background and is stopped with the simulator (Ctrl-C).
+DEMO_DATABASE_URL ?= sqlite:///./var/demo.sqlite3
+
+demo: install  ## serve on 127.0.0.1:8000 with simulated rooms: a week at once, then live
+	@$(VENV)/bin/roomtemp serve --database-url $(DEMO_DATABASE_URL) --no-access-log & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server' EXIT INT TERM; \
+	echo "the dashboard: http://127.0.0.1:$${ROOMTEMP_PORT:-8000}/"; \
+	$(VENV)/bin/roomtemp simulate --url http://127.0.0.1:$${ROOMTEMP_PORT:-8000} --wait 30 \
+		--backfill P7D --live --interval PT15S $(DEMO_ARGS)
+
 dev: install  ## serve with auto-reload and debug logs
 	$(VENV)/bin/roomtemp serve --reload --log-level debug
 
-test: install  ## the whole suite, PostgreSQL included (a throwaway server, or TEST_DATABASE_URL)
+test: install browser  ## the whole suite, PostgreSQL and a browser included
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium where it is installed (.ci/run installs it), or
+# the one named by ROOMTEMP_CHROMIUM; elsewhere, Playwright's own, fetched once into its cache.
+browser: install  ## a Chromium for the browser tests
+	@[ -x /usr/bin/chromium ] || [ -n "$$ROOMTEMP_CHROMIUM" ] || $(VENV)/bin/playwright install chromium
 
 check: install  ## lint, format and type checks
 	$(VENV)/bin/ruff check .
@@ -75,4 +91,4 @@ down:  ## stop the compose stack; the database volume stays
 	@echo "wrote $@: a new database password and admin token (keep the file; it is not in git)"
 
 clean:  ## remove the virtualenvs, caches and the local database
-	rm -rf $(VENV) $(TOOLS) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var test-artifacts .mypy_cache .pytest_cache .ruff_cache

@@ -13,6 +13,8 @@ import uvicorn
 from pydantic import ValidationError
 
 from roomtemp import __version__
+from roomtemp.client.commands import add_client_commands
+from roomtemp.client.connection import ClientError
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
@@ -28,7 +30,13 @@ SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level", "log_form
 
 
 # What a user can set right: said in one line, without a traceback.
-USER_ERRORS = (SchemaOutOfDate, StorageUnavailable, UnsupportedDatabaseUrl, ValidationError)
+USER_ERRORS = (
+    ClientError,
+    SchemaOutOfDate,
+    StorageUnavailable,
+    UnsupportedDatabaseUrl,
+    ValidationError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -76,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(command="migrate")
     database_option(migrate_command)
     migrate_command.set_defaults(run=migrate_database)
+    add_client_commands(commands)
     return root
 
 

@@ -12,7 +12,7 @@ from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
-from roomtemp.http.routes import health, measurements, rooms, summaries
+from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
@@ -85,4 +85,6 @@ def create_app(
     app.include_router(summaries.router)
     app.include_router(rooms.router)
     app.include_router(health.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", dashboard.static_files(), name="static")
     return app

@@ -1,6 +1,7 @@
 """Series, rooms and raw measurements, through the app, with the clock stopped at NOW."""
 
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 import httpx
@@ -46,6 +47,28 @@ async def series_should_convert_and_align_days_to_a_zone(client: httpx.AsyncClie
         ("2026-11-26T23:00:00Z", 2)  # both fall on 27 November in Berlin
     ]
     assert body["points"][0]["v"] == pytest.approx(21.0)
+
+
+@pytest.fixture
+def no_system_time_zones() -> Iterator[None]:
+    """As on a minimal system or a container without /usr/share/zoneinfo."""
+    zoneinfo.reset_tzpath([])
+    zoneinfo.ZoneInfo.clear_cache()
+    yield
+    zoneinfo.reset_tzpath()
+    zoneinfo.ZoneInfo.clear_cache()
+
+
+@pytest.mark.usefixtures("no_system_time_zones")
+async def series_should_know_the_zones_browsers_name_without_the_systems_database(
+    client: httpx.AsyncClient,
+) -> None:
+    await store(client, "hall", {60: 293.15})
+    # Chrome names India's zone by its old alias.
+    params = {"bucket": "P1D", "tz": "Asia/Calcutta"}
+    response = await client.get("/measurements/hall/series/P2D", params=params)
+    assert response.status_code == 200, response.text
+    assert [point["ts"] for point in response.json()["points"]] == ["2026-11-26T18:30:00Z"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,18 @@
+"""The client commands: simulate, import, export. Each parses its arguments, then calls one
+thing; they talk to a server over HTTP and never touch storage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from roomtemp.client.simulate_command import add_simulate
+from roomtemp.client.transfer_commands import add_export, add_import
+
+if TYPE_CHECKING:
+    from roomtemp.client.options import Commands
+
+
+def add_client_commands(commands: Commands) -> None:
+    add_simulate(commands)
+    add_import(commands)
+    add_export(commands)
