@@ -7,6 +7,12 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from roomtemp.domain.access import (
+    AccessToken,
+    TokenNameTaken,
+    format_scopes,
+    parse_scopes,
+)
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
@@ -238,6 +244,26 @@ class PostgresStore:
                 ):
                     deleted += count
         return deleted
+
+    async def add_token(self, token: AccessToken) -> None:
+        row = (token.token_id, token.name, format_scopes(token.scopes), token.digest, token.created)
+        async with unavailable_as_storage_errors():
+            status = await self._pool.execute(sql.INSERT_TOKEN, *row)
+        if status.endswith(" 0"):
+            raise TokenNameTaken(token.name)
+
+    async def tokens(self) -> list[AccessToken]:
+        async with unavailable_as_storage_errors():
+            rows = await self._pool.fetch(sql.TOKENS)
+        return [
+            AccessToken(row[0], row[1], parse_scopes(row[2].split()), row[3], row[4])
+            for row in rows
+        ]
+
+    async def revoke_token(self, name: str) -> bool:
+        async with unavailable_as_storage_errors():
+            status = await self._pool.execute(sql.REVOKE_TOKEN, name)
+        return not status.endswith(" 0")
 
     async def check(self) -> None:
         async with unavailable_as_storage_errors():
