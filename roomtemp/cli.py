@@ -12,7 +12,8 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from roomtemp import __version__
+from roomtemp import __version__, cli_tokens
+from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
@@ -24,11 +25,28 @@ from roomtemp.storage import (
     open_store,
 )
 
-SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level", "log_format", "access_log")
+SERVE_FLAGS = (
+    "database_url",
+    "host",
+    "port",
+    "workers",
+    "log_level",
+    "log_format",
+    "access_log",
+)
 
 
 # What a user can set right: said in one line, without a traceback.
-USER_ERRORS = (SchemaOutOfDate, StorageUnavailable, UnsupportedDatabaseUrl, ValidationError)
+USER_ERRORS = (
+    SchemaOutOfDate,
+    StorageUnavailable,
+    UnsupportedDatabaseUrl,
+    ValidationError,
+    InvalidTokenName,
+    UnknownScope,
+    TokenNameTaken,
+    cli_tokens.NoTokensInMemory,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -76,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(command="migrate")
     database_option(migrate_command)
     migrate_command.set_defaults(run=migrate_database)
+    cli_tokens.add_commands(commands)
     return root
 
 

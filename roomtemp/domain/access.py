@@ -41,6 +41,11 @@ class UnknownScope(ValueError):
 class TokenNameTaken(ValueError):
     """Another token already has this name."""
 
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"a token named {name!r} exists already: revoke it, or choose another name"
+        )
+
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:
     """`["read", "write"]` as scopes; UnknownScope names the first that is none."""

@@ -69,3 +69,27 @@ def running_server(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def roomtemp(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `roomtemp` command, run to its end, with no ROOMTEMP_ variable but those in `env`."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
+    }
+    return subprocess.run(
+        [str(ROOMTEMP), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, **(env or {})},
+    )
+
+
+def create_token(database_url: str, name: str, *scopes: str) -> str:
+    """A new token, made as an operator makes one."""
+    scope_flags = [flag for scope in scopes for flag in ("--scope", scope)]
+    result = roomtemp(
+        "token", "create", "--name", name, *scope_flags, "--database-url", database_url
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
