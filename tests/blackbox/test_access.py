@@ -194,6 +194,31 @@ def a_short_admin_token_should_be_refused_at_start(sqlite_url: str) -> None:
     assert "at least 16 characters" in result.stderr
 
 
+def serving_beyond_loopback_with_no_token_should_refuse_to_start(sqlite_url: str) -> None:
+    result = roomtemp(
+        "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--database-url", sqlite_url
+    )
+    assert result.returncode == 1
+    assert "protected mode" in result.stderr
+    assert "--insecure" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def insecure_should_serve_anonymous_requests_beyond_loopback(sqlite_url: str) -> None:
+    with running_server(sqlite_url, "--host", "0.0.0.0", "--insecure") as server:
+        assert httpx.post(f"{server.url}/measurements/hall", json=MEASUREMENT).status_code == 201
+
+
+def a_stored_token_should_let_a_server_listen_beyond_loopback_and_be_required(
+    sqlite_url: str,
+) -> None:
+    token = create_token(sqlite_url, "gateway", "write")
+    with running_server(sqlite_url, "--host", "0.0.0.0") as server:
+        url = f"{server.url}/measurements/hall"
+        assert_refused(httpx.post(url, json=MEASUREMENT), 401, "token_required")
+        assert httpx.post(url, json=MEASUREMENT, headers=bearer(token)).status_code == 201
+
+
 def beyond_the_rate_limit_a_token_should_get_429_with_retry_after(sqlite_url: str) -> None:
     hall, kitchen = (create_token(sqlite_url, name, "write") for name in ("hall", "kitchen"))
     env = {"ROOMTEMP_RATE_LIMIT": "3/minute"}
