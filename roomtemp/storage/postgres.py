@@ -26,6 +26,10 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    # A server shutting down tells its idle connections why (57P01) and closes them; a query
+    # sent on one in between finds it still reading that message: "cannot switch to state 12;
+    # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
+    asyncpg.InternalClientError,
 )
 Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
