@@ -53,15 +53,22 @@ def running_server(
     *flags: str,
     env: Mapping[str, str] | None = None,
     stderr: IO[bytes] | None = None,
+    own_group: bool = False,
 ) -> Iterator[Server]:
     """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end; `env` adds
-    to the environment, which holds no other ROOMTEMP_ variable."""
+    to the environment, which holds no other ROOMTEMP_ variable. With `own_group`, the server
+    and its workers are a process group of their own, which os.killpg() ends at once."""
     port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
     }
     command = [str(ROOMTEMP), "serve", "--port", str(port), "--database-url", database_url, *flags]
-    process = subprocess.Popen(command, env={**environment, **(env or {})}, stderr=stderr)
+    process = subprocess.Popen(
+        command,
+        env={**environment, **(env or {})},
+        stderr=stderr,
+        process_group=0 if own_group else None,
+    )
     server = Server(process, port)
     try:
         wait_until_healthy(server)
