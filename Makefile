@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test check format lock bench fuzz clean docker-smoke up down
+.PHONY: help install run dev test check format lock bench soak fuzz clean docker-smoke up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +35,10 @@ dev: install  ## serve with auto-reload and debug logs
 test: install  ## the whole suite, PostgreSQL included (a throwaway server, or TEST_DATABASE_URL)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The long version of what `make test` runs for a few seconds; not part of it, nor of CI.
+# The long versions of what `make test` runs for a few seconds; not part of it, nor of CI.
+soak: install  ## 60 s of mixed reads and writes at 64 connections per backend, memory watched
+	ROOMTEMP_SOAK_SECONDS=$(or $(SOAK_SECONDS),60) $(VENV)/bin/pytest tests/blackbox/test_sustained_load.py $(PYTEST_ARGS)
+
 fuzz: install  ## schemathesis against the real server: 2,000 examples per operation (minutes)
 	ROOMTEMP_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),2000) $(VENV)/bin/pytest tests/fuzz $(PYTEST_ARGS)
 
