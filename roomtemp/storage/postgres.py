@@ -45,7 +45,10 @@ async def unavailable_as_storage_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNAVAILABLE as error:
-        raise StorageUnavailable(f"PostgreSQL is unavailable: {error}") from error
+        # A timeout says nothing of itself (str(TimeoutError()) is empty): name it.
+        raise StorageUnavailable(
+            f"PostgreSQL is unavailable: {str(error) or type(error).__name__}"
+        ) from error
 
 
 async def keep_session(connection: Connection) -> None:

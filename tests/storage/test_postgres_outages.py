@@ -24,6 +24,13 @@ async def a_connection_caught_mid_shutdown_should_be_an_outage() -> None:
             )
 
 
+async def a_timeout_should_be_named_in_the_outage_it_causes() -> None:
+    # A frozen PostgreSQL (SIGSTOP) made the logs say "PostgreSQL is unavailable: " and stop.
+    with pytest.raises(StorageUnavailable, match=r"unavailable: TimeoutError$"):
+        async with unavailable_as_storage_errors():
+            raise TimeoutError()
+
+
 async def end_connections(url: str, application_name: str) -> int:
     killer = await asyncpg.connect(url)
     try:
