@@ -165,3 +165,12 @@ def a_second_token_of_a_name_and_revoking_an_unknown_one_should_fail(sqlite_url:
     unknown = roomtemp("token", "revoke", "sensor-hall", "--database-url", sqlite_url)
     assert unknown.returncode == 1
     assert "no token named 'sensor-hall'" in unknown.stderr
+
+
+def a_created_token_should_appear_nowhere_in_the_database_file(sqlite_url: str) -> None:
+    token = create_token(sqlite_url, "sensor-hall", "write")
+    secret = token.removeprefix(f"rt_{token.split('_')[1]}_").encode()
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
+    assert b"sensor-hall" in stored  # the file that was read is the one written
+    assert secret not in stored
