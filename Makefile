@@ -11,7 +11,7 @@ POETRY := $(or $(shell command -v poetry 2>/dev/null),$(TOOLS)/bin/poetry)
 export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo dev test browser check format lock bench clean docker-smoke up down
+.PHONY: help install run demo dev test browser check format lock bench soak fuzz clean docker-smoke up down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,13 @@ test: install browser  ## the whole suite, PostgreSQL and a browser included
 # the one named by ROOMTEMP_CHROMIUM; elsewhere, Playwright's own, fetched once into its cache.
 browser: install  ## a Chromium for the browser tests
 	@[ -x /usr/bin/chromium ] || [ -n "$$ROOMTEMP_CHROMIUM" ] || $(VENV)/bin/playwright install chromium
+
+# The long versions of what `make test` runs for a few seconds; not part of it, nor of CI.
+soak: install  ## 60 s of mixed reads and writes at 64 connections per backend, memory watched
+	ROOMTEMP_SOAK_SECONDS=$(or $(SOAK_SECONDS),60) $(VENV)/bin/pytest tests/blackbox/test_sustained_load.py $(PYTEST_ARGS)
+
+fuzz: install  ## schemathesis against the real server: 2,000 examples per operation (minutes)
+	ROOMTEMP_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),2000) $(VENV)/bin/pytest tests/fuzz $(PYTEST_ARGS)
 
 check: install  ## lint, format and type checks
 	$(VENV)/bin/ruff check .

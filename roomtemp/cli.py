@@ -12,9 +12,10 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from roomtemp import __version__
+from roomtemp import __version__, cli_tokens
 from roomtemp.client.commands import add_client_commands
 from roomtemp.client.connection import ClientError
+from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
@@ -26,7 +27,28 @@ from roomtemp.storage import (
     open_store,
 )
 
-SERVE_FLAGS = ("database_url", "host", "port", "workers", "log_level", "log_format", "access_log")
+SERVE_FLAGS = (
+    "database_url",
+    "host",
+    "port",
+    "workers",
+    "log_level",
+    "log_format",
+    "access_log",
+    "insecure",
+)
+
+
+class ProtectedMode(Exception):
+    """Listening beyond loopback with no token would let anyone on the network in."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"refusing to listen on {host} with no access token (protected mode): anyone who"
+            " can reach it could read and write. Create a token (roomtemp token create --scope"
+            " admin --name NAME), set ROOMTEMP_ADMIN_TOKEN, listen on 127.0.0.1, or start with"
+            " --insecure to serve anonymous requests anyway"
+        )
 
 
 # What a user can set right: said in one line, without a traceback.
@@ -36,6 +58,11 @@ USER_ERRORS = (
     StorageUnavailable,
     UnsupportedDatabaseUrl,
     ValidationError,
+    ProtectedMode,
+    InvalidTokenName,
+    UnknownScope,
+    TokenNameTaken,
+    cli_tokens.NoTokensInMemory,
 )
 
 
@@ -77,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
     serve_command.add_argument(
         "--migrate", action="store_true", help="apply pending migrations first"
     )
+    serve_command.add_argument(
+        "--insecure",
+        action="store_const",
+        const=True,
+        help="on a non-loopback address with no token, serve anonymous requests (not advised)",
+    )
     database_option(serve_command)
     serve_command.set_defaults(run=serve)
 
@@ -85,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
     database_option(migrate_command)
     migrate_command.set_defaults(run=migrate_database)
     add_client_commands(commands)
+    cli_tokens.add_commands(commands)
     return root
 
 
@@ -110,7 +144,9 @@ def serve(args: argparse.Namespace) -> int:
     # SQLite is the zero-set-up default: it migrates itself. PostgreSQL is shared, and its
     # schema changes only when someone says so.
     migrate_first = args.migrate or backend_of(settings.database_url) == "sqlite"
-    asyncio.run(prepare(settings, migrate_first))
+    has_tokens = asyncio.run(prepare(settings, migrate_first))
+    if not (settings.loopback_only or settings.insecure or settings.admin_token or has_tokens):
+        raise ProtectedMode(settings.host)
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
     workers = 1 if args.reload else settings.workers
@@ -150,12 +186,16 @@ def shared_metrics_folder(workers: int) -> Iterator[None]:
             del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
-async def prepare(settings: Settings, migrate_first: bool) -> None:
-    """Migrate if asked, then check that the database answers with an up-to-date schema."""
+async def prepare(settings: Settings, migrate_first: bool) -> bool:
+    """Migrate if asked, then check that the database answers with an up-to-date schema;
+    whether it holds any access token."""
     if migrate_first:
         await migrate(settings.database_url, db_timeout=settings.db_timeout)
     store = await open_store(settings.database_url, pool_size=1, db_timeout=settings.db_timeout)
-    await store.close()
+    try:
+        return bool(await store.tokens())
+    finally:
+        await store.close()
 
 
 def migrate_database(args: argparse.Namespace) -> int:

@@ -1,11 +1,13 @@
 """Settings: ROOMTEMP_* environment variables (or CLI flags), read once and passed down."""
 
+import ipaddress
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from roomtemp.domain.rates import Rate, parse_rate
 from roomtemp.logs import LogFormat
 
 
@@ -43,6 +45,51 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
+
+    admin_token: SecretStr | None = Field(
+        None, description="accepted as an admin token, beside those made by `roomtemp token`"
+    )
+    insecure: bool = Field(
+        False, description="serve anonymous requests on a non-loopback address if no token exists"
+    )
+    rate_limit: str | None = Field(
+        None, description="requests per token and server process: 100/second, 600/minute"
+    )
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the listen address is reachable from this machine only. A host name other
+        than localhost counts as reachable from elsewhere: it may resolve to anything."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def rate(self) -> Rate | None:
+        return parse_rate(self.rate_limit) if self.rate_limit else None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str | None) -> str | None:
+        if value:
+            parse_rate(value)  # InvalidRate, a ValueError, says what is expected
+        return value or None
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # Compared, not stored: its digest is no defence if it can be guessed.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("the admin token must be at least 16 characters long")
+        return value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

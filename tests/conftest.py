@@ -3,7 +3,7 @@
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,3 +74,25 @@ async def store(database_url: str) -> AsyncIterator[MeasurementStore]:
     opened = await open_store(database_url)
     yield opened
     await opened.close()
+
+
+# What the fault and load tests measured (sent, acknowledged, stored, seconds to 503, ...),
+# shown together at the end of the run, whether the tests passed or not.
+_FIGURES: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Call with a line of figures to have it shown in the run's summary."""
+
+    def add(line: str) -> None:
+        _FIGURES.append((request.node.nodeid, line))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for test, line in _FIGURES:
+            terminalreporter.write_line(f"{test}: {line}")

@@ -11,7 +11,7 @@ import pytest
 from roomtemp import __version__
 from roomtemp.cli import parser, settings_from, shared_metrics_folder
 from roomtemp.storage.migrations import migrations_for
-from tests.blackbox.server import ROOMTEMP, running_server
+from tests.blackbox.server import ROOMTEMP, create_token, roomtemp, running_server
 from tests.network import free_port
 
 
@@ -127,3 +127,51 @@ def an_operators_metrics_folder_should_be_used_as_it_is(
     with shared_metrics_folder(4):
         assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
     assert tmp_path.is_dir()
+
+
+def token_list_should_show_names_scopes_and_ids_but_never_a_token(sqlite_url: str) -> None:
+    token = create_token(sqlite_url, "sensor-hall", "write")
+    create_token(sqlite_url, "dashboard", "read,write")
+    listed = roomtemp("token", "list", "--database-url", sqlite_url)
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "SCOPES", "CREATED", "ID"]
+    assert lines[1].split()[:2] == ["sensor-hall", "write"]
+    assert lines[2].split()[:3] == ["dashboard", "read", "write"]
+    token_id = token.split("_")[1]
+    assert lines[1].split()[-1] == token_id  # the public part
+    assert token.removeprefix(f"rt_{token_id}_") not in listed.stdout
+
+
+def token_commands_should_refuse_memory_urls_and_bad_scopes_in_one_line(sqlite_url: str) -> None:
+    memory = roomtemp("token", "list", "--database-url", "memory://")
+    assert memory.returncode == 1
+    assert "ROOMTEMP_ADMIN_TOKEN" in memory.stderr
+    typo = roomtemp(
+        "token", "create", "--scope", "wrtie", "--name", "x", "--database-url", sqlite_url
+    )
+    assert typo.returncode == 1
+    assert "unknown scope 'wrtie'" in typo.stderr
+    assert "Traceback" not in memory.stderr + typo.stderr
+
+
+def a_second_token_of_a_name_and_revoking_an_unknown_one_should_fail(sqlite_url: str) -> None:
+    create_token(sqlite_url, "sensor-hall", "write")
+    again = roomtemp(
+        "token", "create", "--scope", "write", "--name", "sensor-hall", "--database-url", sqlite_url
+    )
+    assert again.returncode == 1
+    assert "exists already" in again.stderr
+    assert roomtemp("token", "revoke", "sensor-hall", "--database-url", sqlite_url).returncode == 0
+    unknown = roomtemp("token", "revoke", "sensor-hall", "--database-url", sqlite_url)
+    assert unknown.returncode == 1
+    assert "no token named 'sensor-hall'" in unknown.stderr
+
+
+def a_created_token_should_appear_nowhere_in_the_database_file(sqlite_url: str) -> None:
+    token = create_token(sqlite_url, "sensor-hall", "write")
+    secret = token.removeprefix(f"rt_{token.split('_')[1]}_").encode()
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
+    assert b"sensor-hall" in stored  # the file that was read is the one written
+    assert secret not in stored

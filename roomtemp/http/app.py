@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
+from roomtemp.http.auth import AccessMiddleware, Gatekeeper, tokens_kept_fresh
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
@@ -38,6 +39,7 @@ def create_app(
     shutdown; a store passed in belongs to the caller."""
     settings = settings or Settings()
     metrics = Metrics(multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    gatekeeper = Gatekeeper(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +55,7 @@ def create_app(
             else None
         )
         try:
-            async with pool_sampling(metrics, opened):
+            async with pool_sampling(metrics, opened), tokens_kept_fresh(gatekeeper, opened):
                 yield
         finally:
             if pruning:
@@ -76,6 +78,8 @@ def create_app(
     app.state.clock = clock
     app.state.metrics = metrics
     app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+    # The last added runs first: telemetry sees (counts, logs) the requests refused too.
+    app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
     problems.install(app)
     openapi.install(

@@ -8,6 +8,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from roomtemp.http.auth import is_open
+from roomtemp.http.problems import documented_problems
 from roomtemp.http.schemas import (
     MeasurementIn,
     MeasurementItem,
@@ -38,7 +40,12 @@ def batch_body() -> dict[str, Any]:
     content = {
         "application/json": {"schema": {"type": "array", "items": item}, "example": [example]},
         "application/x-ndjson": {
-            "schema": {"type": "string", "description": "one measurement object per line"},
+            # The same items, one JSON object per line: a sequence, said as an array.
+            "schema": {
+                "type": "array",
+                "items": item,
+                "description": "one measurement object per line",
+            },
             "itemSchema": item,
         },
     }
@@ -68,7 +75,28 @@ def install(app: FastAPI, operations: dict[tuple[str, str], dict[str, Any]]) -> 
             schemas.update(bodies)
             for (path, method), operation in operations.items():
                 document["paths"].setdefault(path, {})[method] = operation
+            _document_access(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_access(document: dict[str, Any]) -> None:
+    """The bearer token each guarded operation needs, and its 401, 403 and 429 (auth.py)."""
+    document["components"]["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a token from `roomtemp token create`, or ROOMTEMP_ADMIN_TOKEN:"
+            " read for GET, write for POST; not needed while no token exists and the server"
+            " listens on loopback only",
+        }
+    }
+    for path, operations in document["paths"].items():
+        if is_open(path):
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"bearer": []}]
+            problems = documented_problems(401, 403, 429)
+            operation["responses"].update({str(status): body for status, body in problems.items()})

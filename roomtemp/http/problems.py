@@ -80,9 +80,8 @@ def _where(location: Sequence[int | str]) -> dict[str, Any]:
 def measurement_errors(error: InvalidMeasurement) -> list[dict[str, Any]]:
     """For the single endpoint, whose room id is in the path."""
     return [
-        {"parameter": "room_id"}
-        if p.field == "room_id"
-        else {"pointer": f"#/{p.field}"} | {"detail": p.message}
+        ({"parameter": "room_id"} if p.field == "room_id" else {"pointer": f"#/{p.field}"})
+        | {"detail": p.message}
         for p in error.problems
     ]
 

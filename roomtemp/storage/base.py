@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from roomtemp.domain.access import AccessToken
 from roomtemp.domain.measurements import Measurement
 from roomtemp.domain.rollups import Piece, Summary
 
@@ -37,7 +38,20 @@ class Room:
     last_kelvin: float  # the value at summary.last_ts
 
 
-class MeasurementStore(Protocol):
+class TokenStore(Protocol):
+    """The access tokens a server accepts, kept beside the data they guard."""
+
+    async def add_token(self, token: AccessToken) -> None:
+        """Store a new token; TokenNameTaken if another one has its name."""
+
+    async def tokens(self) -> list[AccessToken]:
+        """Every token not revoked, oldest first."""
+
+    async def revoke_token(self, name: str) -> bool:
+        """Forget the token of that name; whether there was one."""
+
+
+class MeasurementStore(TokenStore, Protocol):
     """Every write also updates the rollups (see domain/rollups.py) in the same transaction."""
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:

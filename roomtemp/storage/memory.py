@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from math import fsum
 from typing import Generic, TypeVar
 
+from roomtemp.domain.access import AccessToken, TokenNameTaken
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas, later
 from roomtemp.storage.base import Room, WriteResult
@@ -44,6 +45,7 @@ class _Room:
 class InMemoryStore:
     def __init__(self) -> None:
         self._rooms: dict[str, _Room] = {}
+        self._tokens: dict[str, AccessToken] = {}  # by name
 
     # No await happens in the methods below: each is one atomic step.
 
@@ -152,8 +154,20 @@ class InMemoryStore:
             deleted += len(gone)
         return deleted
 
+    async def add_token(self, token: AccessToken) -> None:
+        if token.name in self._tokens:
+            raise TokenNameTaken(token.name)
+        self._tokens[token.name] = token
+
+    async def tokens(self) -> list[AccessToken]:
+        return sorted(self._tokens.values(), key=lambda token: (token.created, token.name))
+
+    async def revoke_token(self, name: str) -> bool:
+        return self._tokens.pop(name, None) is not None
+
     async def check(self) -> None:
         return None
 
     async def close(self) -> None:
         self._rooms.clear()
+        self._tokens.clear()

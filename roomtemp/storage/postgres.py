@@ -7,6 +7,12 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from roomtemp.domain.access import (
+    AccessToken,
+    TokenNameTaken,
+    format_scopes,
+    parse_scopes,
+)
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
@@ -20,6 +26,10 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    # A server shutting down tells its idle connections why (57P01) and closes them; a query
+    # sent on one in between finds it still reading that message: "cannot switch to state 12;
+    # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
+    asyncpg.InternalClientError,
 )
 Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
@@ -35,7 +45,10 @@ async def unavailable_as_storage_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNAVAILABLE as error:
-        raise StorageUnavailable(f"PostgreSQL is unavailable: {error}") from error
+        # A timeout says nothing of itself (str(TimeoutError()) is empty): name it.
+        raise StorageUnavailable(
+            f"PostgreSQL is unavailable: {str(error) or type(error).__name__}"
+        ) from error
 
 
 async def keep_session(connection: Connection) -> None:
@@ -238,6 +251,26 @@ class PostgresStore:
                 ):
                     deleted += count
         return deleted
+
+    async def add_token(self, token: AccessToken) -> None:
+        row = (token.token_id, token.name, format_scopes(token.scopes), token.digest, token.created)
+        async with unavailable_as_storage_errors():
+            status = await self._pool.execute(sql.INSERT_TOKEN, *row)
+        if status.endswith(" 0"):
+            raise TokenNameTaken(token.name)
+
+    async def tokens(self) -> list[AccessToken]:
+        async with unavailable_as_storage_errors():
+            rows = await self._pool.fetch(sql.TOKENS)
+        return [
+            AccessToken(row[0], row[1], parse_scopes(row[2].split()), row[3], row[4])
+            for row in rows
+        ]
+
+    async def revoke_token(self, name: str) -> bool:
+        async with unavailable_as_storage_errors():
+            status = await self._pool.execute(sql.REVOKE_TOKEN, name)
+        return not status.endswith(" 0")
 
     async def check(self) -> None:
         async with unavailable_as_storage_errors():

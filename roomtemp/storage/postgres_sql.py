@@ -120,3 +120,7 @@ DELETE_RAW = """
 DELETE FROM measurements WHERE room = $1 AND ts < $2 AND ts <= coalesce(
     (SELECT ts FROM measurements WHERE room = $1 AND ts < $2 ORDER BY ts OFFSET 9999 LIMIT 1), $2)
 """
+
+INSERT_TOKEN = "INSERT INTO tokens VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING"
+TOKENS = "SELECT token_id, name, scopes, digest, created FROM tokens ORDER BY created, name"
+REVOKE_TOKEN = "DELETE FROM tokens WHERE name = $1"

@@ -15,6 +15,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from roomtemp.domain.access import (
+    AccessToken,
+    TokenNameTaken,
+    format_scopes,
+    parse_scopes,
+)
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import sqlite_migrations
@@ -209,6 +215,38 @@ class SqliteStore:
             return deleted
 
         return await self._run(self._writer, delete)
+
+    async def add_token(self, token: AccessToken) -> None:
+        row = (
+            token.token_id,
+            token.name,
+            format_scopes(token.scopes),
+            token.digest,
+            sql.to_micros(token.created),
+        )
+
+        def insert(connection: sqlite3.Connection) -> int:
+            with self._write_lock, transaction(connection):
+                return connection.execute(sql.INSERT_TOKEN, row).rowcount
+
+        if not await self._run(self._writer, insert):
+            raise TokenNameTaken(token.name)
+
+    async def tokens(self) -> list[AccessToken]:
+        rows = await self._read(lambda connection: connection.execute(sql.TOKENS).fetchall())
+        return [
+            AccessToken(
+                row[0], row[1], parse_scopes(row[2].split()), row[3], sql.from_micros(row[4])
+            )
+            for row in rows
+        ]
+
+    async def revoke_token(self, name: str) -> bool:
+        def delete(connection: sqlite3.Connection) -> int:
+            with self._write_lock, transaction(connection):
+                return connection.execute(sql.REVOKE_TOKEN, (name,)).rowcount
+
+        return bool(await self._run(self._writer, delete))
 
     async def check(self) -> None:
         await self._read(lambda connection: connection.execute("SELECT 1").fetchone())

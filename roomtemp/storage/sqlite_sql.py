@@ -71,3 +71,8 @@ def rollup_rows(stored: list[tuple[int, datetime, float]]) -> list[tuple[Any, ..
         )
         for (room, width, start), delta in deltas(stored).items()
     ]
+
+
+INSERT_TOKEN = "INSERT INTO tokens VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
+TOKENS = "SELECT token_id, name, scopes, digest, created FROM tokens ORDER BY created, name"
+REVOKE_TOKEN = "DELETE FROM tokens WHERE name = ?"

@@ -47,15 +47,22 @@ def running_server(
     *flags: str,
     env: Mapping[str, str] | None = None,
     stderr: IO[bytes] | None = None,
+    own_group: bool = False,
 ) -> Iterator[Server]:
     """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end; `env` adds
-    to the environment, which holds no other ROOMTEMP_ variable."""
+    to the environment, which holds no other ROOMTEMP_ variable. With `own_group`, the server
+    and its workers are a process group of their own, which os.killpg() ends at once."""
     port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
     }
     command = [str(ROOMTEMP), "serve", "--port", str(port), "--database-url", database_url, *flags]
-    process = subprocess.Popen(command, env={**environment, **(env or {})}, stderr=stderr)
+    process = subprocess.Popen(
+        command,
+        env={**environment, **(env or {})},
+        stderr=stderr,
+        process_group=0 if own_group else None,
+    )
     server = Server(process, port)
     try:
         wait_until_healthy(server)
@@ -63,3 +70,27 @@ def running_server(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def roomtemp(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `roomtemp` command, run to its end, with no ROOMTEMP_ variable but those in `env`."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
+    }
+    return subprocess.run(
+        [str(ROOMTEMP), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, **(env or {})},
+    )
+
+
+def create_token(database_url: str, name: str, *scopes: str) -> str:
+    """A new token, made as an operator makes one."""
+    scope_flags = [flag for scope in scopes for flag in ("--scope", scope)]
+    result = roomtemp(
+        "token", "create", "--name", name, *scope_flags, "--database-url", database_url
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()

@@ -148,6 +148,15 @@ async def post_should_name_every_broken_rule(client: httpx.AsyncClient) -> None:
     assert places == ["room_id", "#/v", "#/ts"]
 
 
+async def an_invalid_room_id_should_be_said_why_like_any_field(client: httpx.AsyncClient) -> None:
+    # Found by schemathesis: the room's error had no detail, which FieldError requires.
+    response = await client.post("/measurements/%C3%97%C3%B8%C2%9B", json={"v": 21.5})
+    problem = assert_problem(response, 422, "invalid_measurement")
+    assert problem["errors"] == [
+        {"parameter": "room_id", "detail": "a room id must not contain control character U+009B"}
+    ]
+
+
 async def average_should_be_the_exact_mean_of_the_window(client: httpx.AsyncClient) -> None:
     values = {1: 290.1, 5: 291.7, 14.9: 293.3, 15.1: 400.0, 30: 100.0}
     for minutes, value in values.items():

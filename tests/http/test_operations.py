@@ -86,3 +86,22 @@ async def docs_should_serve_the_interactive_page(client: httpx.AsyncClient) -> N
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+async def openapi_should_say_which_operations_need_a_token(client: httpx.AsyncClient) -> None:
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            guarded = path not in ("/healthz", "/readyz")
+            assert ("security" in operation) == guarded, (method, path)
+            assert ({"401", "403", "429"} <= operation["responses"].keys()) == guarded
+
+
+async def openapi_should_describe_ndjson_batches_as_a_sequence_of_items(
+    client: httpx.AsyncClient,
+) -> None:
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    content = document["paths"]["/measurements"]["post"]["requestBody"]["content"]
+    ndjson = content["application/x-ndjson"]
+    assert ndjson["schema"]["items"] == content["application/json"]["schema"]["items"]
