@@ -11,23 +11,12 @@ import pytest
 from roomtemp import __version__
 from roomtemp.cli import parser, settings_from, shared_metrics_folder
 from roomtemp.storage.migrations import migrations_for
-from tests.blackbox.server import ROOMTEMP, create_token, roomtemp, running_server
+from tests.blackbox.server import create_token, roomtemp, running_server
 from tests.network import free_port
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROOMTEMP_")}
-    return subprocess.run(
-        [str(ROOMTEMP), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**environment, **(env or {})},
-    )
-
-
 def version_should_print_the_package_version() -> None:
-    assert run("--version").stdout.strip() == f"roomtemp {__version__}"
+    assert roomtemp("--version").stdout.strip() == f"roomtemp {__version__}"
 
 
 def python_dash_m_should_run_the_same_command() -> None:
@@ -64,7 +53,7 @@ def serve_on_sqlite_should_create_and_migrate_the_database_by_itself(tmp_path: P
 
 
 def serve_on_postgres_should_refuse_a_schema_that_is_behind(postgres_url: str) -> None:
-    result = run("serve", "--port", str(free_port()), "--database-url", postgres_url)
+    result = roomtemp("serve", "--port", str(free_port()), "--database-url", postgres_url)
     assert result.returncode == 1
     assert "schema is behind" in result.stderr
     assert "roomtemp migrate" in result.stderr
@@ -72,7 +61,7 @@ def serve_on_postgres_should_refuse_a_schema_that_is_behind(postgres_url: str) -
 
 def serve_should_say_so_when_the_database_cannot_be_reached() -> None:
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
-    result = run(
+    result = roomtemp(
         "serve",
         "--port",
         str(free_port()),
@@ -86,17 +75,18 @@ def serve_should_say_so_when_the_database_cannot_be_reached() -> None:
 
 
 def migrate_should_report_what_it_applied(postgres_url: str) -> None:
-    first = run("migrate", "--database-url", postgres_url)
+    first = roomtemp("migrate", "--database-url", postgres_url)
     assert first.returncode == 0
     names = ", ".join(migration.name for migration in migrations_for("postgres"))
     assert first.stdout.strip() == f"applied: {names}"
     assert (
-        run("migrate", "--database-url", postgres_url).stdout.strip() == "the schema is up to date"
+        roomtemp("migrate", "--database-url", postgres_url).stdout.strip()
+        == "the schema is up to date"
     )
 
 
 def an_unsupported_database_url_should_be_a_clear_error() -> None:
-    result = run("migrate", "--database-url", "mysql://localhost/x")
+    result = roomtemp("migrate", "--database-url", "mysql://localhost/x")
     assert result.returncode != 0
     assert "unsupported database URL" in result.stderr
     assert "Traceback" not in result.stderr

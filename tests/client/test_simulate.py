@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 
 from tests.blackbox.server import ROOMTEMP, Server, running_server
+from tests.blackbox.server import roomtemp as run
 from tests.network import free_port
-from tests.test_cli import run
 
 
 def rooms_of(server: Server) -> dict[str, dict[str, object]]:
