@@ -58,6 +58,13 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'roomtemp.sqlite3'}"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def persistent_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each backend that keeps what it stores, not yet migrated."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """An empty database of each backend in turn, not yet migrated."""

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.blackbox.load import Load, batch_writer, single_writer, stored
 from tests.blackbox.server import Server, running_server
@@ -32,12 +31,6 @@ async def load_then_kill(server: Server) -> Load:
     load.stop.set()
     await asyncio.gather(*writers)
     return load
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def persistent_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 def kill_9_under_write_load_should_lose_no_acknowledged_measurement(

@@ -56,12 +56,6 @@ async def load_then_sigterm(server: Server) -> Load:
     return load
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def persistent_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def sigterm_under_write_load_should_lose_no_acknowledged_measurement(
     persistent_url: str, workers: str, tmp_path: Path

@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from roomtemp.storage import migrate
 from tests.blackbox.memory import MIB, sample, trend_of, workers_of
@@ -81,12 +80,6 @@ async def sustain(url: str, token: str, pids: list[int], every: float) -> tuple[
     await asyncio.gather(*(connection(url, token, tally, until, n) for n in range(CONNECTIONS)))
     done.set()
     return tally, await sampling
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def persistent_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 def sustained_mixed_load_should_answer_no_5xx_with_flat_memory(

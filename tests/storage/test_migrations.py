@@ -13,33 +13,27 @@ from roomtemp.storage import SchemaOutOfDate, migrate, open_store
 from roomtemp.storage.migrations import migrations_for
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 def every_backend_should_ship_the_same_migration_versions() -> None:
     sqlite = [(m.version, m.name) for m in migrations_for("sqlite")]
     assert sqlite == [(m.version, m.name) for m in migrations_for("postgres")]
     assert [version for version, _ in sqlite] == list(range(1, len(sqlite) + 1))
 
 
-async def migrate_should_apply_everything_once(sql_url: str) -> None:
+async def migrate_should_apply_everything_once(persistent_url: str) -> None:
     everything = [m.name for m in migrations_for("sqlite")]
-    assert await migrate(sql_url) == everything
-    assert await migrate(sql_url) == []
+    assert await migrate(persistent_url) == everything
+    assert await migrate(persistent_url) == []
 
 
-async def open_store_should_refuse_a_database_that_is_behind(sql_url: str) -> None:
+async def open_store_should_refuse_a_database_that_is_behind(persistent_url: str) -> None:
     with pytest.raises(SchemaOutOfDate, match="roomtemp migrate"):
-        await open_store(sql_url)
+        await open_store(persistent_url)
 
 
 async def migrate_run_by_two_processes_at_once_should_apply_each_migration_once(
-    sql_url: str,
+    persistent_url: str,
 ) -> None:
-    command = [sys.executable, "-m", "roomtemp", "migrate", "--database-url", sql_url]
+    command = [sys.executable, "-m", "roomtemp", "migrate", "--database-url", persistent_url]
     processes = [
         await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
         for _ in range(2)
@@ -48,17 +42,19 @@ async def migrate_run_by_two_processes_at_once_should_apply_each_migration_once(
     assert [process.returncode for process in processes] == [0, 0]
     names = ", ".join(m.name for m in migrations_for("sqlite"))
     assert outputs == sorted([f"applied: {names}", "the schema is up to date"])
-    store = await open_store(sql_url)  # would raise SchemaOutOfDate if anything were missing
+    store = await open_store(persistent_url)  # would raise SchemaOutOfDate if anything were missing
     await store.close()
 
 
-async def the_rollups_migration_should_summarise_what_was_stored_before_it(sql_url: str) -> None:
-    await migrate(sql_url, upto=1)
+async def the_rollups_migration_should_summarise_what_was_stored_before_it(
+    persistent_url: str,
+) -> None:
+    await migrate(persistent_url, upto=1)
     t0 = datetime(1969, 12, 31, 23, 30, tzinfo=UTC)  # before the epoch: buckets still floor
     rows = [(t0 + timedelta(minutes=20 * index), 290.0 + index) for index in range(6)]
-    await insert_raw(sql_url, "hall", rows)
-    assert await migrate(sql_url) == [m.name for m in migrations_for("sqlite")][1:]
-    store = await open_store(sql_url)
+    await insert_raw(persistent_url, "hall", rows)
+    assert await migrate(persistent_url) == [m.name for m in migrations_for("sqlite")][1:]
+    store = await open_store(persistent_url)
     try:
         hours = await store.buckets("hall", HOUR, t0 - HOUR, t0 + 3 * HOUR)
         assert [(start, summary.count) for start, summary in hours] == [

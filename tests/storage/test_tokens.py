@@ -62,12 +62,6 @@ async def a_revoked_name_should_be_free_again(store: MeasurementStore) -> None:
     assert await store.tokens() == [second]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def persistent_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 async def tokens_should_outlive_the_store_that_added_them(persistent_url: str) -> None:
     url = persistent_url
     await migrate(url)
