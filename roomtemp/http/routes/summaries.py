@@ -1,5 +1,6 @@
 """Summaries of a room over a window: the average (the original query) and a series."""
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,8 +35,7 @@ async def get_average(
 ) -> Average:
     """The exact mean, min and max of the room's measurements with end - duration <= ts <= end."""
     now = clock()
-    until = now if end is None else parse_timestamp("end", end)
-    since = until - parse_duration(duration)
+    since, until = window(duration, end, now)
     found = await queries.window(
         store, room_id, since, until, raw_from=horizon(now, settings.raw_retention)
     )
@@ -75,8 +75,7 @@ async def get_series(
 ) -> SeriesOut:
     """Mean, min, max and count per bucket; empty buckets are left out, not reported as zero."""
     now = clock()
-    until = now if end is None else parse_timestamp("end", end)
-    since = until - parse_duration(duration)
+    since, until = window(duration, end, now)
     edges = bucket_edges(since, until, parse_duration(bucket), _zone(tz))
     found = await queries.series(
         store, room_id, since, until, edges, raw_from=horizon(now, settings.raw_retention)
@@ -100,6 +99,12 @@ async def get_series(
         exact=found.exact,
         points=points,
     )
+
+
+def window(duration: str, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """(since, until) of `end - duration <= ts <= end`, `end` defaulting to now."""
+    until = now if end is None else parse_timestamp("end", end)
+    return until - parse_duration(duration), until
 
 
 def _zone(name: str) -> ZoneInfo | None:
