@@ -17,7 +17,7 @@ from roomtemp.http.routes import dashboard, health, measurements, rooms, summari
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
-from roomtemp.storage import MeasurementStore, backend_of, open_store
+from roomtemp.storage import MeasurementStore, backend_of, open_store, run_once_per_deployment
 from roomtemp.storage.shared_commits import SharedCommits
 
 
@@ -50,7 +50,12 @@ def create_app(
         app.state.store = opened
         app.state.record = shared.add if shared else partial(ingestion.record, opened)
         pruning = (
-            asyncio.create_task(prune_forever(opened, settings.raw_retention, clock))
+            asyncio.create_task(
+                run_once_per_deployment(
+                    settings.database_url,
+                    partial(prune_forever, opened, settings.raw_retention, clock),
+                )
+            )
             if settings.raw_retention
             else None
         )

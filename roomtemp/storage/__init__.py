@@ -1,8 +1,9 @@
 """Storage backends behind one interface, chosen by the scheme of the database URL."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
-from roomtemp.storage import postgres, sqlite, sqlite_connection
+from roomtemp.storage import postgres, postgres_leader, sqlite, sqlite_connection
 from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 
@@ -14,6 +15,7 @@ __all__ = [
     "backend_of",
     "migrate",
     "open_store",
+    "run_once_per_deployment",
 ]
 
 
@@ -53,3 +55,13 @@ async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None)
     if backend == "sqlite":
         return await asyncio.to_thread(sqlite_connection.migrate_database, url, upto)
     return []  # the in-memory store has no schema
+
+
+async def run_once_per_deployment(url: str, job: Callable[[], Awaitable[None]]) -> None:
+    """Run `job` (idempotent) in one process of the deployment at a time: on PostgreSQL the
+    holder of the leader lock, whichever instance that is. SQLite is one host's file, and two
+    workers' jobs only take turns on its write lock: each process runs it."""
+    if backend_of(url) == "postgres":
+        await postgres_leader.lead(url, job)
+    else:
+        await job()
