@@ -53,7 +53,10 @@ class Settings(BaseSettings):
         False, description="serve anonymous requests on a non-loopback address if no token exists"
     )
     rate_limit: str | None = Field(
-        None, description="requests per token and server process: 100/second, 600/minute"
+        None,
+        description="requests per token, counted by each server process apart: 100/second,"
+        " 600/minute; for one limit over several processes or instances, let the proxy count"
+        " (deploy/nginx/roomtemp.conf, limit_req)",
     )
 
     @property

@@ -1,0 +1,73 @@
+"""A token's rate limit holds for the whole deployment: three instances behind nginx (the
+shipped limit_req configuration) accept the configured rate, within 10%, not three times it."""
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from roomtemp.storage import migrate
+from tests.blackbox.nginx import running_nginx, shipped_configuration
+from tests.blackbox.server import create_token, running_server
+from tests.network import free_port
+
+INSTANCES = 3
+RATE = 20  # per second, burst as large: roomtemp's "20/second"
+CLIENTS = 6
+SECONDS = 8.0
+
+
+async def hammer(url: str, token: str) -> tuple[Counter[int], float, list[httpx.Response]]:
+    """As many requests as CLIENTS clients can send for SECONDS: (statuses, seconds taken
+    from the first request sent to the last, the refusals)."""
+    statuses: Counter[int] = Counter()
+    refusals: list[httpx.Response] = []
+    started = time.monotonic()
+    last_sent = started
+
+    async def client() -> None:
+        nonlocal last_sent
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            while (sent := time.monotonic()) - started < SECONDS:
+                last_sent = max(last_sent, sent)
+                response = await http.get("/rooms?limit=1")
+                statuses[response.status_code] += 1
+                if response.status_code == 429:
+                    refusals.append(response)
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return statuses, last_sent - started, refusals
+
+
+def rate_limit_should_hold_across_instances_within_a_tenth(
+    postgres_url: str, tmp_path: Path, report: Callable[[str], None]
+) -> None:
+    asyncio.run(migrate(postgres_url))
+    token = create_token(postgres_url, "dashboard", "read")
+    rate = {"rate=100r/s": f"rate={RATE}r/s", "burst=100": f"burst={RATE}"}
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(running_server(postgres_url, "--no-access-log"))
+            for _ in range(INSTANCES)
+        ]
+        port = free_port()
+        configuration = shipped_configuration(servers, port, rate)
+        url = stack.enter_context(running_nginx(configuration, port, tmp_path / "nginx"))
+        statuses, seconds, refusals = asyncio.run(hammer(url, token))
+
+    expected = RATE + RATE * seconds  # the burst, then the refill
+    report(
+        f"{sum(statuses.values())} requests in {seconds:.1f} s, {statuses[200]} accepted"
+        f" (expected {expected:.0f}), statuses {dict(statuses)}"
+    )
+    assert set(statuses) == {200, 429}
+    assert abs(statuses[200] - expected) <= 0.1 * expected
+    refused = refusals[0]  # as roomtemp's own 429: problem+json with Retry-After
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["code"] == "rate_limited"
