@@ -18,6 +18,16 @@ class Settings(BaseSettings):
         "sqlite:///./var/roomtemp.sqlite3",
         description="sqlite:///path, postgresql://user:password@host/db, or memory://",
     )
+    database_read_url: str | None = Field(
+        None,
+        description="postgresql://... of a streaming standby of DATABASE_URL: reads (averages,"
+        " series, rooms, raw, exports) go there while it lags at most READ_MAX_LAG",
+    )
+    read_max_lag: timedelta = Field(
+        timedelta(seconds=5),
+        description="how far behind the primary the read replica may be; beyond, or when it is"
+        " down, reads go to the primary",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, description="server processes")

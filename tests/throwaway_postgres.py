@@ -108,3 +108,19 @@ def start_throwaway_postgres(*, durable: bool = False) -> ThrowawayPostgres:
     )
     server.start()
     return server
+
+
+def start_standby(primary: ThrowawayPostgres) -> ThrowawayPostgres:
+    """A streaming standby of `primary`, made as an operator makes one: pg_basebackup -R
+    (which writes the primary's address and standby.signal), then started."""
+    _, uid = _as_nobody()
+    folder = Path(tempfile.mkdtemp(prefix="roomtemp-pg-standby-"))
+    os.chown(folder, uid, -1)
+    standby = ThrowawayPostgres(folder, primary.bin, free_port(), primary.as_user)
+    standby._run(
+        str(primary.bin / "pg_basebackup"),
+        *("-D", str(folder / "data"), "-R", "--wal-method=stream", "--checkpoint=fast"),
+        *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+    )
+    standby.start()
+    return standby

@@ -37,11 +37,25 @@ def backend_of(url: str) -> str:
     raise UnsupportedDatabaseUrl(url)
 
 
-async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) -> MeasurementStore:
-    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate)."""
+async def open_store(
+    url: str,
+    *,
+    pool_size: int = 10,
+    db_timeout: float = 5.0,
+    read_url: str | None = None,
+    read_max_lag: float = 5.0,
+) -> MeasurementStore:
+    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
+    PostgreSQL reads from the standby at `read_url` while it lags at most `read_max_lag` s."""
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
+        return await postgres.PostgresStore.open(
+            url,
+            pool_size=pool_size,
+            db_timeout=db_timeout,
+            read_url=read_url,
+            read_max_lag=read_max_lag,
+        )
     if backend == "sqlite":
         return await sqlite.SqliteStore.open(url)
     return InMemoryStore()

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
@@ -18,6 +18,9 @@ from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
 from roomtemp.storage import postgres_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+
+if TYPE_CHECKING:
+    from roomtemp.storage.postgres_replica import ReadRouting
 
 # Errors that say "the database is not there right now", not "this request is wrong".
 _UNAVAILABLE = (
@@ -63,23 +66,37 @@ def _summary(row: Sequence[Any]) -> Summary | None:
 
 
 class PostgresStore:
-    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
+    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]", reads: "ReadRouting") -> None:
         self._pool = pool
+        self._reads = reads  # the pool, or a streaming standby of it while it keeps up
         self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int, db_timeout: float) -> "PostgresStore":
-        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate)."""
+    async def open(
+        cls,
+        url: str,
+        *,
+        pool_size: int,
+        db_timeout: float,
+        read_url: str | None = None,
+        read_max_lag: float = 0.0,
+    ) -> "PostgresStore":
+        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate);
+        and one to the standby at `read_url`, for reads while it lags at most `read_max_lag`
+        seconds (it may be down: reads then go to `url`)."""
+        from roomtemp.storage.postgres_replica import ReadRouting
+
+        options: dict[str, Any] = {
+            "max_size": pool_size,
+            "timeout": db_timeout,
+            "command_timeout": db_timeout,
+            "reset": keep_session,
+        }
         async with unavailable_as_storage_errors():
-            pool = await asyncpg.create_pool(
-                url,
-                min_size=1,
-                max_size=pool_size,
-                timeout=db_timeout,
-                command_timeout=db_timeout,
-                reset=keep_session,
-            )
-        store = cls(pool)
+            pool = await asyncpg.create_pool(url, min_size=1, **options)
+        # min_size 0: nothing is asked of the standby before the first read.
+        standby = await asyncpg.create_pool(read_url, min_size=0, **options) if read_url else None
+        store = cls(pool, ReadRouting(pool, standby, read_max_lag))
         async with unavailable_as_storage_errors(), pool.acquire() as connection:
             behind = await postgres_migrations.missing(connection)
         if behind:
@@ -202,7 +219,7 @@ class PostgresStore:
                     sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
                 )
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(" UNION ALL ".join(parts), *parameters)
+            rows = await self._reads.fetch(" UNION ALL ".join(parts), *parameters)
         # UNION ALL promises no order: each row says which piece it is.
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
@@ -210,7 +227,7 @@ class PostgresStore:
         self, room_id: str, width: timedelta, start: datetime, end: datetime
     ) -> list[tuple[datetime, Summary]]:
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(
+            rows = await self._reads.fetch(
                 sql.BUCKETS, room_id, width // timedelta(seconds=1), start, end
             )
         return [(row[0], _summary(row[1:])) for row in rows]  # type: ignore[misc]
@@ -219,7 +236,7 @@ class PostgresStore:
         self, room_id: str, start: datetime, end: datetime, limit: int
     ) -> list[tuple[datetime, float]]:
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW, room_id, start, end, limit)
+            rows = await self._reads.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
     async def raw_in(
@@ -229,17 +246,17 @@ class PostgresStore:
             return []
         starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW_IN, room_id, starts, stops)
+            rows = await self._reads.fetch(sql.RAW_IN, room_id, starts, stops)
         return [(row[0], row[1]) for row in rows]
 
     async def rooms(self) -> list[Room]:
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.ROOMS)
+            rows = await self._reads.fetch(sql.ROOMS)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 
     async def has_room(self, room_id: str) -> bool:
         async with unavailable_as_storage_errors():
-            found = await self._pool.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
+            found = await self._reads.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
         return found is not None
 
     async def delete_raw_before(self, cutoff: datetime) -> int:
@@ -277,6 +294,7 @@ class PostgresStore:
             await self._pool.fetchval("SELECT 1")
 
     async def close(self) -> None:
+        await self._reads.close()
         await self._pool.close()
 
     def pool_use(self) -> dict[str, int]:

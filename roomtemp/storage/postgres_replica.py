@@ -1,0 +1,102 @@
+"""Reads from a streaming standby (ROOMTEMP_DATABASE_READ_URL) while it keeps up with the
+primary; from the primary when it lags more than the allowed lag, is down, or is no standby.
+
+The lag is measured at most every LAG_CHECK_EVERY, not per read: the standby's replay position
+against the primary's WAL position, and when it is behind, how old the last transaction it
+replayed is. A read that fails on the standby is answered by the primary, and the standby is
+left alone until the next check: a client sees older data at worst, never an error.
+"""
+
+import asyncio
+import logging
+import time
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.postgres import unavailable_as_storage_errors
+
+log = logging.getLogger("roomtemp.replica")
+LAG_CHECK_EVERY = 1.0  # seconds a verdict on the standby is trusted
+LAG_CHECK_TIMEOUT = 1.0  # seconds: a standby slower than this to say its lag is not used
+# Seconds behind: 0 when it has replayed all the primary had written when asked; NULL when
+# it is no standby (promoted, or pointed at a primary) or has replayed nothing yet.
+_LAG = """
+SELECT CASE
+    WHEN NOT pg_is_in_recovery() THEN NULL
+    WHEN pg_last_wal_replay_lsn() >= $1::text::pg_lsn THEN 0.0
+    ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
+END
+"""
+# A standby cancels a query whose rows replay must remove ("conflict with recovery").
+_STANDBY_FAILURES = (StorageUnavailable, asyncpg.SerializationError)
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+
+
+class ReadRouting:
+    """fetch() and fetchval() as a pool has them, on the standby or the primary."""
+
+    def __init__(self, primary: Pool, standby: "Pool | None", max_lag: float) -> None:
+        self._primary = primary
+        self._standby = standby
+        self._max_lag = max_lag
+        self._use_standby = False
+        self._next_check = 0.0
+        self.lag: float | None = None  # seconds, as last measured; None: not usable
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        pool = await self._choose()
+        if pool is not self._primary:
+            try:
+                async with unavailable_as_storage_errors():
+                    return await pool.fetch(query, *args)
+            except _STANDBY_FAILURES as error:
+                self._fall_back(error)
+        return await self._primary.fetch(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        pool = await self._choose()
+        if pool is not self._primary:
+            try:
+                async with unavailable_as_storage_errors():
+                    return await pool.fetchval(query, *args)
+            except _STANDBY_FAILURES as error:
+                self._fall_back(error)
+        return await self._primary.fetchval(query, *args)
+
+    async def close(self) -> None:
+        if self._standby is not None:
+            await self._standby.close()
+
+    async def _choose(self) -> Pool:
+        if self._standby is None:
+            return self._primary
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + LAG_CHECK_EVERY  # the reads meanwhile keep the verdict
+            self.lag = await self._measure_lag(self._standby)
+            usable = self.lag is not None and self.lag <= self._max_lag
+            if usable != self._use_standby:
+                log.warning(
+                    "reading from the %s (replica lag: %s s)",
+                    "read replica" if usable else "primary",
+                    self.lag,
+                )
+            self._use_standby = usable
+        return self._standby if self._use_standby else self._primary
+
+    async def _measure_lag(self, standby: Pool) -> float | None:
+        try:
+            async with asyncio.timeout(LAG_CHECK_TIMEOUT), unavailable_as_storage_errors():
+                position = await self._primary.fetchval("SELECT pg_current_wal_lsn()::text")
+                lag: float | None = await standby.fetchval(_LAG, position)
+        except (*_STANDBY_FAILURES, asyncpg.PostgresError, TimeoutError) as error:
+            log.debug("read replica lag unknown: %s", error)
+            return None
+        return lag
+
+    def _fall_back(self, error: Exception) -> None:
+        log.warning("read replica failed, reading from the primary: %s", error)
+        self._use_standby = False
+        self._next_check = time.monotonic() + LAG_CHECK_EVERY
