@@ -20,6 +20,7 @@ from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
     SchemaOutOfDate,
+    SchemaTooNew,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
     backend_of,
@@ -55,6 +56,7 @@ class ProtectedMode(Exception):
 USER_ERRORS = (
     ClientError,
     SchemaOutOfDate,
+    SchemaTooNew,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
     ValidationError,

@@ -4,12 +4,18 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from roomtemp.storage import postgres, postgres_leader, sqlite, sqlite_connection
-from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
+from roomtemp.storage.base import (
+    MeasurementStore,
+    SchemaOutOfDate,
+    SchemaTooNew,
+    StorageUnavailable,
+)
 from roomtemp.storage.memory import InMemoryStore
 
 __all__ = [
     "MeasurementStore",
     "SchemaOutOfDate",
+    "SchemaTooNew",
     "StorageUnavailable",
     "UnsupportedDatabaseUrl",
     "backend_of",

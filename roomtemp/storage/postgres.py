@@ -17,7 +17,13 @@ from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
 from roomtemp.storage import postgres_sql as sql
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import (
+    Room,
+    SchemaOutOfDate,
+    SchemaTooNew,
+    StorageUnavailable,
+    WriteResult,
+)
 
 if TYPE_CHECKING:
     from roomtemp.storage.postgres_replica import ReadRouting
@@ -99,9 +105,13 @@ class PostgresStore:
         store = cls(pool, ReadRouting(pool, standby, read_max_lag))
         async with unavailable_as_storage_errors(), pool.acquire() as connection:
             behind = await postgres_migrations.missing(connection)
-        if behind:
+            too_old = await postgres_migrations.too_old_for(connection)
+        if behind or too_old:
             await store.close()
+        if behind:
             raise SchemaOutOfDate(behind)
+        if too_old:
+            raise SchemaTooNew(*too_old)
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:

@@ -18,7 +18,7 @@ from roomtemp.storage import migrate
 # Table -> distribution column. Every table must be named here or in REFERENCE: a new table
 # must be placed before it can be sharded.
 DISTRIBUTED = {"measurements": "room", "rollups": "room"}
-REFERENCE = {"rooms", "tokens", "schema_migrations"}
+REFERENCE = {"rooms", "tokens", "schema_migrations", "schema_compatibility"}
 
 UNIQUE_INDEXES = """
 SELECT index.indrelid::regclass::text, index.indexrelid::regclass::text,
