@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from roomtemp.domain.measurements import EARLIEST, LATEST, Measurement
 from roomtemp.storage import MeasurementStore, migrate, open_store
+from tests.blackbox.server import running_server
 from tests.conftest import fresh_schema
 from tests.throwaway_postgres import ThrowawayPostgres, start_standby, start_throwaway_postgres
 
@@ -147,3 +149,30 @@ async def reads_should_go_to_the_primary_without_errors_when_the_standby_is_down
 
 async def _equals(count: Awaitable[int], expected: int) -> bool:
     return await count == expected
+
+
+def serve_should_read_from_the_standby_named_by_its_settings(
+    pair: Pair, urls: tuple[str, str]
+) -> None:
+    primary, standby = urls
+    environment = {"ROOMTEMP_DATABASE_READ_URL": standby, "ROOMTEMP_READ_MAX_LAG": "PT1H"}
+    average = f"/measurements/{ROOM}/average/P1D?end=2026-11-02T00:00:00Z"
+    with running_server(primary, env=environment) as server:
+        body = {"v": 290.0, "ts": START.isoformat()}
+        assert httpx.post(f"{server.url}/measurements/{ROOM}", json=body).status_code == 201
+        asyncio.run(until(lambda: _equals(stored_count(standby), 1)))
+
+        async def write_while_paused() -> int:
+            async with replay_paused(standby):
+                later = {"v": 291.0, "ts": (START + timedelta(minutes=1)).isoformat()}
+                async with httpx.AsyncClient(base_url=server.url) as client:
+                    await client.post(f"/measurements/{ROOM}", json=later)
+                    count: int = (await client.get(average)).json()["count"]
+                    return count
+
+        assert asyncio.run(write_while_paused()) == 1  # the standby's answer: one behind
+        pair.standby.stop("immediate")
+        try:
+            assert httpx.get(f"{server.url}{average}").json()["count"] == 2  # the primary's
+        finally:
+            pair.standby.start()
