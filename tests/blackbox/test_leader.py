@@ -107,3 +107,55 @@ def leader_should_pass_to_another_instance_when_it_is_killed(
         left = wait_for(lambda: asyncio.run(old_measurements(postgres_url)), lambda n: n == 0)
         assert left == 0
     report(f"leader lock taken over {taken_over_after:.2f} s after kill -9 of its holder")
+
+
+async def end_sessions_of(url: str, pid: int) -> None:
+    """What a network cut or a DBA does: the database ends the process's leader session."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            f"{APPLICATION_NAME} {pid}",
+        )
+    finally:
+        await connection.close()
+
+
+async def waiters(url: str) -> set[str]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT activity.application_name FROM pg_locks locks"
+            " JOIN pg_stat_activity activity USING (pid)"
+            " WHERE locks.locktype = 'advisory' AND NOT locks.granted"
+        )
+    finally:
+        await connection.close()
+    return {row[0] for row in rows}
+
+
+def leader_should_step_down_and_wait_again_when_its_session_ends(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    asyncio.run(migrate(postgres_url))
+    environment = {"ROOMTEMP_RAW_RETENTION": "P1D"}
+    with ExitStack() as stack:
+        log = stack.enter_context((tmp_path / "servers.log").open("wb"))
+        for _ in range(INSTANCES):
+            stack.enter_context(running_server(postgres_url, env=environment, stderr=log))
+        holders, _ = wait_for(
+            lambda: asyncio.run(lock_holders(postgres_url)), lambda found: found[1] == 2
+        )
+        first = holders[0]
+        asyncio.run(end_sessions_of(postgres_url, first))
+        # Another takes the lock at once; the first notices its session is gone, and waits.
+        found = wait_for(
+            lambda: asyncio.run(waiters(postgres_url)),
+            lambda names: f"{APPLICATION_NAME} {first}" in names,
+        )
+        assert f"{APPLICATION_NAME} {first}" in found
+        holders, waiting = asyncio.run(lock_holders(postgres_url))
+        assert len(holders) == 1
+        assert holders[0] != first
+        assert waiting == INSTANCES - 1
+    assert b"leader lock lost with the database session" in (tmp_path / "servers.log").read_bytes()
