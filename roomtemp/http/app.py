@@ -17,8 +17,8 @@ from roomtemp.http.routes import dashboard, health, measurements, rooms, summari
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
+from roomtemp.shared_commits import SharedCommits
 from roomtemp.storage import MeasurementStore, backend_of, open_store
-from roomtemp.storage.shared_commits import SharedCommits
 
 
 def shares_commits(settings: Settings) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from roomtemp.client.simulate_command import add_simulate
-from roomtemp.client.transfer_commands import add_export, add_import
+from roomtemp.cli.import_export import add_export, add_import
+from roomtemp.cli.simulate import add_simulate
 
 if TYPE_CHECKING:
-    from roomtemp.client.options import Commands
+    from roomtemp.cli.arguments import Commands
 
 
 def add_client_commands(commands: Commands) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from roomtemp import __version__
-from roomtemp.cli import parser, settings_from, shared_metrics_folder
+from roomtemp.cli.main import parser, settings_from, shared_metrics_folder
 from roomtemp.storage.migrations import migrations_for
 from tests.blackbox.server import create_token, roomtemp, running_server
 from tests.network import free_port
@@ -33,7 +33,7 @@ def importing_should_not_read_the_environment_or_connect() -> None:
         "ROOMTEMP_PORT": "not a port",
         "ROOMTEMP_DATABASE_URL": "postgresql://nowhere.invalid/x",
     }
-    code = "import roomtemp.cli, roomtemp.http.app, roomtemp.storage"
+    code = "import roomtemp.cli.main, roomtemp.http.app, roomtemp.storage"
     subprocess.run([sys.executable, "-c", code], env=broken, check=True, timeout=30)
 
 

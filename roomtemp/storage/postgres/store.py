@@ -15,9 +15,9 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
-from roomtemp.storage import postgres_migrations
-from roomtemp.storage import postgres_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.postgres import migrations as postgres_migrations
+from roomtemp.storage.postgres import statements as sql
 
 # Errors that say "the database is not there right now", not "this request is wrong".
 _UNAVAILABLE = (

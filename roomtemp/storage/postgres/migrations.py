@@ -9,7 +9,7 @@ import asyncpg
 from roomtemp.storage.migrations import pending
 
 if TYPE_CHECKING:
-    from roomtemp.storage.postgres import Connection
+    from roomtemp.storage.postgres.store import Connection
 
 MIGRATION_LOCK = 0x726F6F6D74656D70  # "roomtemp": one advisory lock for every migrating process
 

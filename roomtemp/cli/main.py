@@ -12,9 +12,10 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from roomtemp import __version__, cli_tokens
-from roomtemp.client.commands import add_client_commands
-from roomtemp.client.connection import ClientError
+from roomtemp import __version__
+from roomtemp.cli import tokens as cli_tokens
+from roomtemp.cli.client_commands import add_client_commands
+from roomtemp.cli.connection import ClientError
 from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
