@@ -1,2 +1,2 @@
-"""Commands that talk to a running roomtemp server over HTTP, as any other client would:
-simulate, import, export. Nothing here touches storage."""
+"""The `roomtemp` command (main.py): serve, migrate and token act on the database; simulate,
+import and export are clients of a running server over HTTP and never touch storage."""

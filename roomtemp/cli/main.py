@@ -9,13 +9,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from pydantic import ValidationError
 
 from roomtemp import __version__
 from roomtemp.cli import tokens as cli_tokens
-from roomtemp.cli.client_commands import add_client_commands
 from roomtemp.cli.connection import ClientError
+from roomtemp.cli.import_export import add_export, add_import
+from roomtemp.cli.simulate import add_simulate
 from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
@@ -118,7 +118,10 @@ def parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(command="migrate")
     database_option(migrate_command)
     migrate_command.set_defaults(run=migrate_database)
-    add_client_commands(commands)
+    # Clients of a running server, over HTTP, as any other client would be.
+    add_simulate(commands)
+    add_import(commands)
+    add_export(commands)
     cli_tokens.add_commands(commands)
     return root
 
@@ -141,6 +144,8 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, dict[str, Any]]:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import uvicorn  # the server's stack, for this command only
+
     settings, flags = settings_from(args)
     # SQLite is the zero-set-up default: it migrates itself. PostgreSQL is shared, and its
     # schema changes only when someone says so.

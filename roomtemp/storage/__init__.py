@@ -54,7 +54,7 @@ async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None)
     """Bring the schema at `url` up to date (or to version `upto`); the migrations applied."""
     backend = backend_of(url)
     if backend == "postgres":
-        from roomtemp.storage.postgres.store import migrate_database
+        from roomtemp.storage.postgres.migrations import migrate_database
 
         return await migrate_database(url, db_timeout=db_timeout, upto=upto)
     if backend == "sqlite":
