@@ -156,7 +156,7 @@ def serve(args: argparse.Namespace) -> int:
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
     workers = 1 if args.reload else settings.workers
-    with shared_metrics_folder(workers):
+    with shared_metrics_folder(workers, settings.metrics_dir):
         uvicorn.run(
             "roomtemp.http.app:create_app",
             factory=True,
@@ -176,12 +176,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def shared_metrics_folder(workers: int) -> Iterator[None]:
+def shared_metrics_folder(workers: int, given: str | None) -> Iterator[None]:
     """With several workers, a new folder for prometheus-client's multiprocess mode, which
     the workers (started after this) find in PROMETHEUS_MULTIPROC_DIR: a scrape answered by
     one worker then counts them all, and nothing of an earlier run is counted again.
     A folder given by the operator is used as it is."""
-    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if workers == 1 or given:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="roomtemp-metrics-") as folder:
