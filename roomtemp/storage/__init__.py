@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from roomtemp.storage import postgres, postgres_leader, sqlite, sqlite_connection
 from roomtemp.storage.base import (
     MeasurementStore,
     SchemaOutOfDate,
@@ -53,9 +52,13 @@ async def open_store(
 ) -> MeasurementStore:
     """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
     PostgreSQL reads from the standby at `read_url` while it lags at most `read_max_lag` s."""
+    # A backend's driver is imported only when it is chosen: asyncpg is no SQLite user's
+    # concern, and the SQLite write lock (fcntl) must not stop other platforms' commands.
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.PostgresStore.open(
+        from roomtemp.storage.postgres.store import PostgresStore
+
+        return await PostgresStore.open(
             url,
             pool_size=pool_size,
             db_timeout=db_timeout,
@@ -63,7 +66,9 @@ async def open_store(
             read_max_lag=read_max_lag,
         )
     if backend == "sqlite":
-        return await sqlite.SqliteStore.open(url)
+        from roomtemp.storage.sqlite.store import SqliteStore
+
+        return await SqliteStore.open(url)
     return InMemoryStore()
 
 
@@ -71,9 +76,13 @@ async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None)
     """Bring the schema at `url` up to date (or to version `upto`); the migrations applied."""
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.migrate_database(url, db_timeout=db_timeout, upto=upto)
+        from roomtemp.storage.postgres.migrations import migrate_database
+
+        return await migrate_database(url, db_timeout=db_timeout, upto=upto)
     if backend == "sqlite":
-        return await asyncio.to_thread(sqlite_connection.migrate_database, url, upto)
+        from roomtemp.storage.sqlite.connection import migrate_database as migrate_file
+
+        return await asyncio.to_thread(migrate_file, url, upto)
     return []  # the in-memory store has no schema
 
 
@@ -82,6 +91,8 @@ async def run_once_per_deployment(url: str, job: Callable[[], Awaitable[None]]) 
     holder of the leader lock, whichever instance that is. SQLite is one host's file, and two
     workers' jobs only take turns on its write lock: each process runs it."""
     if backend_of(url) == "postgres":
-        await postgres_leader.lead(url, job)
+        from roomtemp.storage.postgres.leader import lead
+
+        await lead(url, job)
     else:
         await job()

@@ -15,7 +15,7 @@ import asyncpg
 
 from roomtemp.domain.measurements import EARLIEST, LATEST, Measurement
 from roomtemp.storage import migrate, open_store
-from roomtemp.storage.postgres_leader import APPLICATION_NAME
+from roomtemp.storage.postgres.leader import APPLICATION_NAME
 from tests.blackbox.server import Server, running_server
 
 INSTANCES = 3

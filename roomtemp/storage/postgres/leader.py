@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from roomtemp.storage.base import StorageUnavailable
-from roomtemp.storage.postgres import unavailable_as_storage_errors
+from roomtemp.storage.postgres.connection import unavailable_as_storage_errors
 
 log = logging.getLogger("roomtemp.leader")
 # Two keys: "room", then the schema's hash, so that deployments in separate schemas of one

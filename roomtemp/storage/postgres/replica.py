@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from roomtemp.storage.base import StorageUnavailable
-from roomtemp.storage.postgres import unavailable_as_storage_errors
+from roomtemp.storage.postgres.connection import unavailable_as_storage_errors
 
 log = logging.getLogger("roomtemp.replica")
 LAG_CHECK_EVERY = 1.0  # seconds a verdict on the standby is trusted
