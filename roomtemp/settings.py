@@ -4,7 +4,7 @@ import ipaddress
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from roomtemp.domain.rates import Rate, parse_rate
@@ -122,3 +122,14 @@ class Settings(BaseSettings):
         if value is not None and value < timedelta(hours=1):
             raise ValueError("raw retention must be at least an hour (PT1H)")
         return value
+
+    @model_validator(mode="after")
+    def _replica_of_postgres(self) -> "Settings":
+        # A read URL beside SQLite would be ignored without a word: say so at start instead.
+        postgres = ("postgresql://", "postgres://")
+        read_url = self.database_read_url
+        if read_url and not (
+            self.database_url.startswith(postgres) and read_url.startswith(postgres)
+        ):
+            raise ValueError("database_read_url needs PostgreSQL for both URLs")
+        return self

@@ -32,3 +32,18 @@ def the_rate_limit_should_be_read_once_valid_and_refused_otherwise() -> None:
     assert Settings().rate is None
     with pytest.raises(ValidationError, match="100/second"):
         Settings(rate_limit="100 per second")
+
+
+@pytest.mark.parametrize(
+    ("primary", "replica"),
+    [
+        ("sqlite:///./var/roomtemp.sqlite3", "postgresql://standby/roomtemp"),
+        ("postgresql://primary/roomtemp", "sqlite:///./var/copy.sqlite3"),
+    ],
+)
+def a_read_replica_should_be_refused_unless_both_urls_are_postgresql(
+    primary: str, replica: str
+) -> None:
+    with pytest.raises(ValidationError, match="PostgreSQL for both"):
+        Settings(database_url=primary, database_read_url=replica)
+    assert Settings(database_url=primary).database_read_url is None

@@ -1,6 +1,7 @@
 """What runs while the app serves: the store opened (unless one was given), single writes
-recorded, raw measurements pruned (by one instance of the deployment at a time), pool use sampled, tokens kept fresh. All of it is gathered
-into the app's Services at start, and stopped in reverse order at the end."""
+recorded, raw measurements pruned (by one instance of the deployment at a time), pool use
+sampled, tokens kept fresh. All of it is gathered into the app's Services at start, and
+stopped in reverse order at the end."""
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
