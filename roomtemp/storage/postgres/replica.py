@@ -43,7 +43,6 @@ class ReadRouting:
         self._max_lag = max_lag
         self._use_standby = False
         self._next_check = 0.0
-        self.lag: float | None = None  # seconds, as last measured; None: not usable
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         pool = await self._choose()
@@ -75,14 +74,11 @@ class ReadRouting:
         now = time.monotonic()
         if now >= self._next_check:
             self._next_check = now + LAG_CHECK_EVERY  # the reads meanwhile keep the verdict
-            self.lag = await self._measure_lag(self._standby)
-            usable = self.lag is not None and self.lag <= self._max_lag
+            lag = await self._measure_lag(self._standby)
+            usable = lag is not None and lag <= self._max_lag
             if usable != self._use_standby:
-                log.warning(
-                    "reading from the %s (replica lag: %s s)",
-                    "read replica" if usable else "primary",
-                    self.lag,
-                )
+                where = "read replica" if usable else "primary"
+                log.warning("reading from the %s (replica lag: %s s)", where, lag)
             self._use_standby = usable
         return self._standby if self._use_standby else self._primary
 
