@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     insecure: bool = Field(
         False, description="serve anonymous requests on a non-loopback address if no token exists"
     )
+    token_refresh: timedelta = Field(
+        timedelta(seconds=2),
+        description="how often each server process reads the stored tokens again: a token"
+        " made or revoked by `roomtemp token` counts within this",
+    )
     rate_limit: str | None = Field(
         None, description="requests per token and server process: 100/second, 600/minute"
     )

@@ -4,10 +4,9 @@ from typing import Any
 
 import httpx
 
-from roomtemp.http.app import create_app
-from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.conftest import app_client
 
 
 async def healthz_should_answer_ok(client: httpx.AsyncClient) -> None:
@@ -26,12 +25,7 @@ class BrokenStore(InMemoryStore):
 
 
 async def readyz_should_answer_503_with_retry_after_when_storage_does_not() -> None:
-    app = create_app(Settings(database_url="memory://"), store=BrokenStore())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with app_client(store=BrokenStore()) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
