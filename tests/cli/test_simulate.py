@@ -22,6 +22,10 @@ def count_of(room: dict[str, object]) -> int:
     return int(str(room["count"]))
 
 
+def posted_twice(rooms: dict[str, dict[str, object]], expected: int) -> bool:
+    return len(rooms) == expected and all(count_of(room) >= 2 for room in rooms.values())
+
+
 def wait_for(condition: Callable[[], bool], within: float = 60) -> None:
     """Until `condition` holds: a deadline for a hung command, not a pace to keep."""
     deadline = time.monotonic() + within
@@ -62,12 +66,7 @@ def live_should_post_every_interval_until_interrupted() -> None:
             text=True,
         )
         # Interrupted once every room has been posted twice: live posts, again and again.
-        wait_for(
-            lambda: (
-                all(count_of(room) >= 2 for room in rooms_of(server).values())
-                and len(rooms_of(server)) == 2
-            )
-        )
+        wait_for(lambda: posted_twice(rooms_of(server), 2))
         live.send_signal(signal.SIGINT)
         out, err = live.communicate(timeout=30)
         assert live.returncode == 0, err

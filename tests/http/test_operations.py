@@ -50,10 +50,10 @@ async def openapi_should_describe_bodies_bounds_and_problems(client: httpx.Async
     document: dict[str, Any] = (await client.get("/openapi.json")).json()
     post = document["paths"]["/measurements/{room_id}"]["post"]
     body = post["requestBody"]["content"]["application/json"]
-    assert body["schema"] == {"$ref": "#/components/schemas/MeasurementIn"}
+    assert body["schema"] == {"$ref": "#/components/schemas/PostedMeasurement"}
     assert body["example"]["v"] == 21.5
     schemas = document["components"]["schemas"]
-    measurement = schemas["MeasurementIn"]
+    measurement = schemas["PostedMeasurement"]
     assert measurement["required"] == ["v"]
     assert measurement["additionalProperties"] is False
     assert measurement["properties"]["ts"]["anyOf"][0]["format"] == "date-time"

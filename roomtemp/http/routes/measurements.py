@@ -35,8 +35,8 @@ from roomtemp.http.parameters import (
 from roomtemp.http.problems import documented_problems, invalid_parameter
 from roomtemp.http.schemas import (
     BatchResult,
-    MeasurementIn,
     Page,
+    PostedMeasurement,
     Reading,
     StoredMeasurement,
 )
@@ -89,7 +89,7 @@ POST_MEASUREMENT_OPENAPI = {
             },
         }
     ],
-    **request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
+    **request_body(PostedMeasurement, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
     "responses": {
         "201": {
             "description": "Stored (or stored already, with the same value)",
