@@ -2,10 +2,10 @@
 
 import ipaddress
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from roomtemp.domain.rates import Rate, parse_rate
 from roomtemp.logs import LogFormat
@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="how often each server process reads the stored tokens again: a token"
         " made or revoked by `roomtemp token` counts within this",
     )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="origins of browser apps allowed to call the API from other sites,"
+        " comma-separated: https://grafana.example.org,http://localhost:3000",
+    )
     rate_limit: str | None = Field(
         None, description="requests per token and server process: 100/second, 600/minute"
     )
@@ -89,6 +94,20 @@ class Settings(BaseSettings):
         if value:
             parse_rate(value)  # InvalidRate, a ValueError, says what is expected
         return value or None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], as https://example.org"
+                )
+        return origins
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -29,12 +29,12 @@ from roomtemp.http.problems import problem_response
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable, TokenStore
 
-# Carry no data: the health checks, the API's documentation, and the dashboard page and its
-# files (which send a token of their own for the data they ask for).
+# Carry no data: the health checks, the API's documentation (problem types included), and the
+# dashboard page and its files (which send a token of their own for the data they ask for).
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 )
-OPEN_PREFIXES = ("/static/",)
+OPEN_PREFIXES = ("/static/", "/problems/")
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"  # the one rate-limit bucket of anonymous requests
 CHALLENGE = 'Bearer realm="roomtemp"'

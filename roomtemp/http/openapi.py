@@ -63,6 +63,7 @@ def install(app: FastAPI, operations: dict[tuple[str, str], dict[str, Any]]) -> 
                 version=app.version,
                 summary=app.summary,
                 description=app.description,
+                license_info=app.license_info,
                 routes=app.routes,
             )
             _, answers = models_json_schema(

@@ -43,7 +43,7 @@ async def a_wrong_method_should_be_a_problem_with_allow(client: httpx.AsyncClien
     response = await client.delete("/measurements/hall")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 async def openapi_should_describe_bodies_bounds_and_problems(client: httpx.AsyncClient) -> None:

@@ -30,6 +30,7 @@ from roomtemp.http.parameters import (
     StartQuery,
     UnitQuery,
     check_utf8_path,
+    known_query_only,
     parse_timestamp,
 )
 from roomtemp.http.problems import documented_problems, invalid_parameter
@@ -53,6 +54,7 @@ async def post_measurement(request: Request) -> Response:
     room_id = request.path_params["room_id"]
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     services = services_of(request)
+    await known_query_only(request)  # not a FastAPI route: its dependencies do not run here
     check_utf8_path(request, room_id)
     posted = await read_measurement(request)
     measurement = ingestion.validate(
