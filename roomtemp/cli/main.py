@@ -58,7 +58,6 @@ USER_ERRORS = (
     SchemaOutOfDate,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
-    ValidationError,
     ProtectedMode,
     InvalidTokenName,
     UnknownScope,
@@ -71,9 +70,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         sys.exit(args.run(args))
+    except ValidationError as error:  # of Settings: say where each value came from
+        for line in setting_errors(error, args):
+            print(f"roomtemp {args.command}: {line}", file=sys.stderr)
+        sys.exit(1)
     except USER_ERRORS as error:
         print(f"roomtemp {args.command}: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+# Values not to repeat in an error message: a database URL may hold a password.
+SECRETS = frozenset({"database_url", "admin_token"})
+
+
+def setting_errors(error: ValidationError, args: argparse.Namespace) -> list[str]:
+    """Each invalid setting named as a user sets it (--log-level or ROOMTEMP_LOG_LEVEL), not
+    as a pydantic field, with what is wrong with it."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        alias = Settings.model_fields[field].validation_alias if field else None
+        names = [str(alias) if alias else f"ROOMTEMP_{field.upper()}"]
+        if field and hasattr(args, field):  # the command has a flag for it
+            names.insert(0, "--" + field.replace("_", "-"))
+        what = " or ".join(names) if field else "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        shown = "" if field in SECRETS or not field else f" {problem['input']!r}"
+        lines.append(f"{what}{shown}: {message}")
+    return lines
 
 
 def parser() -> argparse.ArgumentParser:

@@ -168,3 +168,28 @@ def a_created_token_should_appear_nowhere_in_the_database_file(sqlite_url: str) 
     stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
     assert b"sensor-hall" in stored  # the file that was read is the one written
     assert secret not in stored
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["serve", "--log-level", "loud"], {}), (["serve"], {"ROOMTEMP_LOG_LEVEL": "loud"})],
+)
+def a_bad_log_level_should_name_the_flag_and_the_variable(
+    args: list[str], env: dict[str, str]
+) -> None:
+    result = roomtemp(*args, env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("roomtemp serve: --log-level or ROOMTEMP_LOG_LEVEL 'loud': ")
+    assert "'debug'" in result.stderr
+    assert "pydantic" not in result.stderr
+    assert "log_level" not in result.stderr
+
+
+def a_bad_setting_should_never_show_a_secret() -> None:
+    url = "postgresql://roomtemp:hunter2-password@db/roomtemp"
+    result = roomtemp(
+        "migrate", env={"ROOMTEMP_DATABASE_URL": url, "ROOMTEMP_ADMIN_TOKEN": "short"}
+    )
+    assert result.returncode == 1
+    assert "ROOMTEMP_ADMIN_TOKEN: the admin token must be at least 16" in result.stderr
+    assert "'short'" not in result.stderr
