@@ -15,6 +15,7 @@ from roomtemp import __version__
 from roomtemp.cli import tokens as cli_tokens
 from roomtemp.cli.connection import ClientError
 from roomtemp.cli.import_export import add_export, add_import
+from roomtemp.cli.reads import add_reads
 from roomtemp.cli.simulate import add_simulate
 from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
@@ -146,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     add_simulate(commands)
     add_import(commands)
     add_export(commands)
+    add_reads(commands)
     cli_tokens.add_commands(commands)
     return root
 
