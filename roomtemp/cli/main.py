@@ -166,7 +166,9 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, dict[str, Any]]:
     flags = {
         name: value for name in SERVE_FLAGS if (value := getattr(args, name, None)) is not None
     }
-    return Settings(**flags), flags
+    # A flag overrides its variable, and the file that ROOMTEMP_*_FILE may name instead.
+    files = {f"{name}_file": None for name in flags if f"{name}_file" in Settings.model_fields}
+    return Settings(**flags, **files), flags
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -181,6 +183,8 @@ def serve(args: argparse.Namespace) -> int:
         raise ProtectedMode(settings.host)
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
+    for name in flags:
+        os.environ.pop(f"ROOMTEMP_{name.upper()}_FILE", None)
     workers = 1 if args.reload else settings.workers
     with shared_metrics_folder(workers, settings.metrics_dir):
         uvicorn.run(

@@ -38,6 +38,16 @@ def importing_should_not_read_the_environment_or_connect() -> None:
     subprocess.run([sys.executable, "-c", code], env=broken, check=True, timeout=30)
 
 
+def a_flag_should_override_a_secrets_file_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "url").write_text("postgresql://db/roomtemp")
+    monkeypatch.setenv("ROOMTEMP_DATABASE_URL_FILE", str(tmp_path / "url"))
+    assert settings_from(parser().parse_args(["migrate"]))[0].database_url.startswith("postgres")
+    args = parser().parse_args(["migrate", "--database-url", "memory://"])
+    assert settings_from(args)[0].database_url == "memory://"
+
+
 def flags_should_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMTEMP_PORT", "9000")
     monkeypatch.setenv("ROOMTEMP_HOST", "0.0.0.0")
