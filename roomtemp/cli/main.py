@@ -22,7 +22,6 @@ from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
     SchemaOutOfDate,
-    SchemaTooNew,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
     backend_of,
@@ -58,7 +57,6 @@ class ProtectedMode(Exception):
 USER_ERRORS = (
     ClientError,
     SchemaOutOfDate,
-    SchemaTooNew,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
     ProtectedMode,

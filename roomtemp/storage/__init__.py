@@ -3,18 +3,12 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from roomtemp.storage.base import (
-    MeasurementStore,
-    SchemaOutOfDate,
-    SchemaTooNew,
-    StorageUnavailable,
-)
+from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 
 __all__ = [
     "MeasurementStore",
     "SchemaOutOfDate",
-    "SchemaTooNew",
     "StorageUnavailable",
     "UnsupportedDatabaseUrl",
     "backend_of",

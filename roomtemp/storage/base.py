@@ -25,17 +25,6 @@ class SchemaOutOfDate(Exception):
         self.pending = pending
 
 
-class SchemaTooNew(Exception):
-    """The database schema was migrated past what this version of roomtemp can use."""
-
-    def __init__(self, oldest_code: int, latest_known: int) -> None:
-        super().__init__(
-            f"the database schema serves roomtemp versions that ship migration {oldest_code:04}"
-            f" or later, and this one ships migrations up to {latest_known:04}: run a newer"
-            " roomtemp (see docs/scaling.md, rolling upgrades)"
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     stored: int

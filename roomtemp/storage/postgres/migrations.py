@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from roomtemp.storage.migrations import migrations_for, pending
+from roomtemp.storage.migrations import pending
 from roomtemp.storage.postgres.connection import Connection, unavailable_as_storage_errors
 
 MIGRATION_LOCK = 0x726F6F6D74656D70  # "roomtemp": one advisory lock for every migrating process
@@ -21,16 +21,6 @@ async def applied(connection: Connection) -> set[int]:
 async def missing(connection: Connection) -> list[str]:
     """The names of the migrations this database still lacks."""
     return [migration.name for migration in pending("postgres", await applied(connection))]
-
-
-async def too_old_for(connection: Connection) -> tuple[int, int] | None:
-    """(the oldest code the schema serves, the latest migration this code ships) when this
-    code is older than that; None when the schema serves it (docs/scaling.md)."""
-    if await connection.fetchval("SELECT to_regclass('schema_compatibility')") is None:
-        return None
-    oldest: int = await connection.fetchval("SELECT max(oldest_code) FROM schema_compatibility")
-    latest = migrations_for("postgres")[-1].version
-    return (oldest, latest) if latest < oldest else None
 
 
 async def migrate(

@@ -14,7 +14,7 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
-from roomtemp.storage.base import Room, SchemaOutOfDate, SchemaTooNew, WriteResult
+from roomtemp.storage.base import Room, SchemaOutOfDate, WriteResult
 from roomtemp.storage.postgres import migrations as postgres_migrations
 from roomtemp.storage.postgres import statements as sql
 from roomtemp.storage.postgres.connection import (
@@ -67,13 +67,9 @@ class PostgresStore:
         store = cls(pool, ReadRouting(pool, standby, read_max_lag))
         async with unavailable_as_storage_errors(), pool.acquire() as connection:
             behind = await postgres_migrations.missing(connection)
-            too_old = await postgres_migrations.too_old_for(connection)
-        if behind or too_old:
-            await store.close()
         if behind:
+            await store.close()
             raise SchemaOutOfDate(behind)
-        if too_old:
-            raise SchemaTooNew(*too_old)
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
