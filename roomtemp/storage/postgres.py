@@ -1,9 +1,9 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -38,6 +38,7 @@ Connection: TypeAlias = (
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -88,15 +89,22 @@ class PostgresStore:
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        stored = await _retried_once(lambda: self._add(measurements))
+        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+
+    async def _add(self, measurements: Sequence[Measurement]) -> int:
         async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
             async with connection.transaction():
                 rooms, stored, conflicts = await self._write(connection, measurements)
                 if conflicts:
                     raise ConflictingMeasurements(conflicts)  # rolls the transaction back
             self._room_keys.update(rooms)  # committed: safe to remember
-        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+        return stored
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        return await _retried_once(lambda: self._add_each(measurements))
+
+    async def _add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
         async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
             if None in rooms or len(measurements) >= COPY_FROM:
@@ -149,19 +157,19 @@ class PostgresStore:
         """Whether a binary COPY straight into measurements took the batch (with its rollups,
         summed up here). Most batches are new data, and then this costs what a bare COPY does
         (0.83 of it against 0.55 through a staging table, measured); when a row is stored
-        already, or being stored by another writer (which may also deadlock, rows being in
-        batch order here), the COPY is undone and the caller sorts the batch out."""
-
-        def records() -> Iterator[tuple[int, datetime, float]]:
-            # Made as they are sent, twice, rather than kept: 100,000 tuples are ~10 MB.
-            return ((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
-
+        already, the COPY is undone and the caller sorts the batch out."""
+        # Sorted by (room, ts), the order in which every other write takes its row locks
+        # (postgres_sql._WRITE): copied in request order, a newest-first batch and a shared
+        # commit of the same keys each waited for the other, and PostgreSQL failed one of them
+        # (a deadlock, 3 times out of 3). Tuples sort in C: 100,000 take ~5 ms in order or
+        # reversed, ~50 ms shuffled.
+        records = sorted((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
         try:
             async with connection.transaction():  # a savepoint, so that failing undoes only this
                 await connection.copy_records_to_table(
-                    "measurements", records=records(), columns=("room", "ts", "kelvin")
+                    "measurements", records=records, columns=("room", "ts", "kelvin")
                 )
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+        except asyncpg.UniqueViolationError:
             return False
         merged = [
             (
@@ -171,7 +179,7 @@ class PostgresStore:
                 *_columns(delta.summary),
                 delta.last_kelvin,
             )
-            for (room, width, start), delta in deltas(records()).items()
+            for (room, width, start), delta in deltas(records).items()
         ]
         await connection.execute(sql.MERGE_DELTAS, *map(list, zip(*merged, strict=True)))
         return True
@@ -284,6 +292,24 @@ class PostgresStore:
         open_now = self._pool.get_size()
         in_use = open_now - self._pool.get_idle_size()
         return {"max": self._pool.get_max_size(), "open": open_now, "in_use": in_use}
+
+
+# PostgreSQL ends one of two transactions that wait for each other (deadlock_detected), or
+# one that could not be serialised, and the other goes on: the one ended is safe to run again,
+# and then almost always passes. Writes take their locks in one order, so this is a safety
+# net; twice in a row is an outage to the caller (503, retry later), never a 500.
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+async def _retried_once(transaction: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await transaction()
+    except _RETRYABLE:
+        pass
+    try:
+        return await transaction()
+    except _RETRYABLE as error:
+        raise StorageUnavailable(f"PostgreSQL ended the transaction twice: {error}") from error
 
 
 def _columns(summary: Summary) -> tuple[Any, ...]:
