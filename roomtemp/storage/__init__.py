@@ -41,7 +41,7 @@ async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) 
     if backend == "postgres":
         return await postgres.PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
     if backend == "sqlite":
-        return await sqlite.SqliteStore.open(url)
+        return await sqlite.SqliteStore.open(url, lock_timeout=db_timeout)
     return InMemoryStore()
 
 
