@@ -44,7 +44,15 @@ class Settings(BaseSettings):
         " daily rollups; windows reaching further back are then answered to the hour",
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
-    db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
+    db_timeout: float = Field(
+        1.5,
+        gt=0,
+        description="seconds for what should be quick (connecting, a read, a single write, a"
+        " batch under 1,000 items, waiting for a lock) before it answers 503",
+    )
+    db_batch_timeout: float = Field(
+        60.0, gt=0, description="seconds for a batch of 1,000 items or more (PostgreSQL)"
+    )
 
     admin_token: SecretStr | None = Field(
         None, description="accepted as an admin token, beside those made by `roomtemp token`"

@@ -8,8 +8,11 @@ installed on the machine. PostgreSQL refuses to run as root: as root, the server
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -58,6 +61,24 @@ class ThrowawayPostgres:
         self._run(
             str(self.bin / "pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.folder / "data")
         )
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server and all its processes stopped (SIGSTOP) in the block: connections stay
+        open and nothing answers, as when a machine hangs. Always continued afterwards."""
+        postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        stopped: list[int] = []
+        try:
+            for pid in [postmaster, *map(int, children)]:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+            yield
+        finally:
+            for pid in stopped:
+                os.kill(pid, signal.SIGCONT)
 
     def remove(self) -> None:
         self.stop("immediate")

@@ -44,7 +44,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store or await open_store(
-            settings.database_url, pool_size=settings.db_pool_size, db_timeout=settings.db_timeout
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            db_timeout=settings.db_timeout,
+            batch_timeout=settings.db_batch_timeout,
         )
         shared = SharedCommits(opened) if shares_commits(settings) else None
         app.state.store = opened

@@ -35,11 +35,17 @@ def backend_of(url: str) -> str:
     raise UnsupportedDatabaseUrl(url)
 
 
-async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) -> MeasurementStore:
-    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate)."""
+async def open_store(
+    url: str, *, pool_size: int = 10, db_timeout: float = 5.0, batch_timeout: float = 60.0
+) -> MeasurementStore:
+    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
+    Work that should be quick fails (StorageUnavailable) after `db_timeout` seconds; large
+    batches on PostgreSQL after `batch_timeout`."""
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
+        return await postgres.PostgresStore.open(
+            url, pool_size=pool_size, db_timeout=db_timeout, batch_timeout=batch_timeout
+        )
     if backend == "sqlite":
         return await sqlite.SqliteStore.open(url, lock_timeout=db_timeout)
     return InMemoryStore()

@@ -1,7 +1,8 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
 
@@ -31,9 +32,8 @@ _UNAVAILABLE = (
     # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
     asyncpg.InternalClientError,
 )
-Connection: TypeAlias = (
-    "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
-)
+Pooled: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | Pooled"
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
@@ -64,24 +64,38 @@ def _summary(row: Sequence[Any]) -> Summary | None:
 
 
 class PostgresStore:
-    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
+    def __init__(
+        self, pool: "asyncpg.Pool[asyncpg.Record]", *, timeout: float, batch_timeout: float
+    ) -> None:
         self._pool = pool
         self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        # One deadline for what should be quick (a read, a single write, a small batch, and
+        # the waits for a connection or a lock on the way), another for large batches: with
+        # one for everything, a frozen database took 5 s to notice, and a large COPY was
+        # bounded like a read.
+        self._timeout = timeout
+        self._batch_timeout = batch_timeout
+        self._releasing: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int, db_timeout: float) -> "PostgresStore":
-        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate)."""
+    async def open(
+        cls, url: str, *, pool_size: int, db_timeout: float, batch_timeout: float
+    ) -> "PostgresStore":
+        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate).
+        Work answers within `db_timeout` seconds, or `batch_timeout` for large batches, or
+        raises StorageUnavailable."""
         async with unavailable_as_storage_errors():
             pool = await asyncpg.create_pool(
                 url,
                 min_size=1,
                 max_size=pool_size,
                 timeout=db_timeout,
-                command_timeout=db_timeout,
+                # A backstop: each call is bounded by its own deadline (_connection).
+                command_timeout=batch_timeout,
                 reset=keep_session,
             )
-        store = cls(pool)
-        async with unavailable_as_storage_errors(), pool.acquire() as connection:
+        store = cls(pool, timeout=db_timeout, batch_timeout=batch_timeout)
+        async with store._connection(db_timeout) as connection:
             behind = await postgres_migrations.missing(connection)
         if behind:
             await store.close()
@@ -93,7 +107,7 @@ class PostgresStore:
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def _add(self, measurements: Sequence[Measurement]) -> int:
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+        async with self._connection(self._timeout_for(measurements)) as connection:
             async with connection.transaction():
                 rooms, stored, conflicts = await self._write(connection, measurements)
                 if conflicts:
@@ -106,7 +120,7 @@ class PostgresStore:
 
     async def _add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+        async with self._connection(self._timeout_for(measurements)) as connection:
             if None in rooms or len(measurements) >= COPY_FROM:
                 async with connection.transaction():
                     known, _, conflicts = await self._write(connection, measurements)
@@ -209,16 +223,16 @@ class PostgresStore:
                 parts.append(
                     sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
                 )
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(" UNION ALL ".join(parts), *parameters)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(" UNION ALL ".join(parts), *parameters)
         # UNION ALL promises no order: each row says which piece it is.
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
     ) -> list[tuple[datetime, Summary]]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(
                 sql.BUCKETS, room_id, width // timedelta(seconds=1), start, end
             )
         return [(row[0], _summary(row[1:])) for row in rows]  # type: ignore[misc]
@@ -226,8 +240,8 @@ class PostgresStore:
     async def raw(
         self, room_id: str, start: datetime, end: datetime, limit: int
     ) -> list[tuple[datetime, float]]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW, room_id, start, end, limit)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
     async def raw_in(
@@ -236,56 +250,90 @@ class PostgresStore:
         if not ranges:
             return []
         starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW_IN, room_id, starts, stops)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.RAW_IN, room_id, starts, stops)
         return [(row[0], row[1]) for row in rows]
 
     async def rooms(self) -> list[Room]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.ROOMS)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.ROOMS)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 
     async def has_room(self, room_id: str) -> bool:
-        async with unavailable_as_storage_errors():
-            found = await self._pool.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
+        async with self._connection(self._timeout) as connection:
+            found = await connection.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
         return found is not None
 
     async def delete_raw_before(self, cutoff: datetime) -> int:
         deleted = 0
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
-            for (room,) in await connection.fetch("SELECT id FROM rooms"):
-                while count := int(
-                    (await connection.execute(sql.DELETE_RAW, room, cutoff)).split()[-1]
-                ):
-                    deleted += count
+        async with self._connection(self._timeout) as connection:
+            rooms = await connection.fetch("SELECT id FROM rooms")
+        for (room,) in rooms:
+            while True:
+                async with self._connection(self._batch_timeout) as connection:
+                    status = await connection.execute(sql.DELETE_RAW, room, cutoff)
+                if not (count := int(status.split()[-1])):
+                    break
+                deleted += count
         return deleted
 
     async def add_token(self, token: AccessToken) -> None:
         row = (token.token_id, token.name, format_scopes(token.scopes), token.digest, token.created)
-        async with unavailable_as_storage_errors():
-            status = await self._pool.execute(sql.INSERT_TOKEN, *row)
+        async with self._connection(self._timeout) as connection:
+            status = await connection.execute(sql.INSERT_TOKEN, *row)
         if status.endswith(" 0"):
             raise TokenNameTaken(token.name)
 
     async def tokens(self) -> list[AccessToken]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.TOKENS)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.TOKENS)
         return [
             AccessToken(row[0], row[1], parse_scopes(row[2].split()), row[3], row[4])
             for row in rows
         ]
 
     async def revoke_token(self, name: str) -> bool:
-        async with unavailable_as_storage_errors():
-            status = await self._pool.execute(sql.REVOKE_TOKEN, name)
+        async with self._connection(self._timeout) as connection:
+            status = await connection.execute(sql.REVOKE_TOKEN, name)
         return not status.endswith(" 0")
 
     async def check(self) -> None:
-        async with unavailable_as_storage_errors():
-            await self._pool.fetchval("SELECT 1")
+        async with self._connection(self._timeout) as connection:
+            await connection.fetchval("SELECT 1")
 
     async def close(self) -> None:
+        await asyncio.gather(*self._releasing)
         await self._pool.close()
+
+    def _timeout_for(self, measurements: Sequence[Measurement]) -> float:
+        return self._batch_timeout if len(measurements) >= COPY_FROM else self._timeout
+
+    @asynccontextmanager
+    async def _connection(self, within: float) -> AsyncIterator[Pooled]:
+        """A pooled connection for work to be done within `within` seconds, waiting for the
+        pool included; past it, StorageUnavailable."""
+        async with unavailable_as_storage_errors(), asyncio.timeout(within) as deadline:
+            connection = await self._pool.acquire()
+            try:
+                yield connection
+            finally:
+                if deadline.expired():
+                    self._release_later(connection)
+                else:
+                    await self._pool.release(connection)
+
+    def _release_later(self, connection: Pooled) -> None:
+        """Give back a connection whose statement ran out of time, in the background: asyncpg
+        first waits for PostgreSQL to acknowledge the cancel request (which a frozen server
+        never does; then it closes the connection), and the caller must not wait for that."""
+
+        async def release() -> None:
+            with suppress(*_UNAVAILABLE):
+                await self._pool.release(connection, timeout=self._timeout)
+
+        task = asyncio.create_task(release())
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
 
     def pool_use(self) -> dict[str, int]:
         """Connections of the pool by state: max allowed, open now, in_use by a caller."""

@@ -2,7 +2,7 @@
 unexpected error (500), and the pool recovers by itself."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -60,4 +60,34 @@ async def ended_connections_should_be_an_outage_and_then_replaced(postgres_url: 
             assert all(o == [] or isinstance(o, StorageUnavailable) for o in outcomes), outcomes
             assert await store.add_each([measurement]) == []  # replaced, without a restart
     finally:
+        await store.close()
+
+
+async def a_quick_write_should_give_up_at_its_deadline_and_a_large_batch_wait_on(
+    postgres_url: str,
+) -> None:
+    await migrate(postgres_url)
+    quick = 0.2
+    store = await open_store(postgres_url, db_timeout=quick, batch_timeout=60)
+    await store.add([Measurement("hall", T0, 290.0)])
+    held = Measurement("hall", T0 + timedelta(seconds=1), 290.0)
+    other_writer = await asyncpg.connect(postgres_url)
+    uncommitted = other_writer.transaction()
+    try:
+        await uncommitted.start()  # a row another writer has not committed: a lock to wait for
+        await other_writer.execute(
+            "INSERT INTO measurements SELECT id, $1, 290.0 FROM rooms WHERE name = 'hall'",
+            held.ts,
+        )
+        with pytest.raises(StorageUnavailable, match="TimeoutError"):
+            await store.add_each([held])
+        batch = [Measurement("hall", held.ts + timedelta(seconds=n), 290.0) for n in range(2000)]
+        writing = asyncio.create_task(store.add(batch))
+        await asyncio.sleep(5 * quick)
+        assert not writing.done()  # waiting for the lock, past the quick deadline
+        await uncommitted.rollback()
+        assert (await writing).stored == 2000
+        assert await store.add_each([held]) == []  # stored by the batch, the same value
+    finally:
+        await other_writer.close()
         await store.close()
