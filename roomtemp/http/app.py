@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from roomtemp import __version__, ingestion
 from roomtemp.http import openapi, problems
 from roomtemp.http.auth import AccessMiddleware, Gatekeeper, tokens_kept_fresh
+from roomtemp.http.content_policy import DefaultContentPolicy
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
@@ -76,6 +77,10 @@ def create_app(
         # FastAPI's built-in OpenTelemetry asks on every request whether it is configured;
         # roomtemp does not use it, and the question costs measurably on the write path.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Served from vendored files instead (routes/dashboard.py); no OAuth2 to redirect to.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -84,6 +89,7 @@ def create_app(
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
+    app.add_middleware(DefaultContentPolicy)
     problems.install(app)
     openapi.install(
         app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}

@@ -30,9 +30,7 @@ from roomtemp.storage.base import StorageUnavailable, TokenStore
 
 # Carry no data: the health checks, the API's documentation, and the dashboard page and its
 # files (which send a token of their own for the data they ask for).
-OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
-)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/redoc", "/"})
 OPEN_PREFIXES = ("/static/",)
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_REFRESH_SECONDS = 2.0
