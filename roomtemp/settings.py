@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     log_format: LogFormat = Field("console", description="console, or json: one object a line")
     access_log: bool = Field(True, description="one log line per request")
+    header_timeout: float = Field(
+        10.0, gt=0, description="seconds a client may take to send a request's headers"
+    )
+    body_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="seconds a client may take to send a request's body, once its headers are in",
+    )
     shutdown_timeout: int = Field(
         8, ge=1, description="seconds for requests in flight to finish after SIGTERM"
     )
