@@ -53,13 +53,16 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(
-        1.5,
+        1.0,
         gt=0,
-        description="seconds for what should be quick (connecting, a read, a single write, a"
-        " batch under 1,000 items, waiting for a lock) before it answers 503",
+        description="seconds for what should be quick (connecting, a read; on PostgreSQL the"
+        " database answering SELECT 1 during a write; on SQLite the write lock) before a 503",
     )
     db_batch_timeout: float = Field(
-        60.0, gt=0, description="seconds for a batch of 1,000 items or more (PostgreSQL)"
+        60.0,
+        gt=0,
+        description="seconds a write may take on PostgreSQL while the database answers (a large"
+        " batch, or a write waiting for the locks of one)",
     )
 
     admin_token: SecretStr | None = Field(

@@ -39,8 +39,8 @@ async def open_store(
     url: str, *, pool_size: int = 10, db_timeout: float = 5.0, batch_timeout: float = 60.0
 ) -> MeasurementStore:
     """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
-    Work that should be quick fails (StorageUnavailable) after `db_timeout` seconds; large
-    batches on PostgreSQL after `batch_timeout`."""
+    Reads fail (StorageUnavailable) after `db_timeout` seconds; on PostgreSQL writes after
+    `batch_timeout`, or as soon as the database fails to answer within `db_timeout`."""
     backend = backend_of(url)
     if backend == "postgres":
         return await postgres.PostgresStore.open(

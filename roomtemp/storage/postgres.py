@@ -1,7 +1,7 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
@@ -38,6 +38,7 @@ Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | Pooled"
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
+PROBE_EVERY = 0.25  # seconds between two questions to the database while a large batch runs
 T = TypeVar("T")
 
 
@@ -65,25 +66,33 @@ def _summary(row: Sequence[Any]) -> Summary | None:
 
 class PostgresStore:
     def __init__(
-        self, pool: "asyncpg.Pool[asyncpg.Record]", *, timeout: float, batch_timeout: float
+        self,
+        pool: "asyncpg.Pool[asyncpg.Record]",
+        url: str,
+        *,
+        timeout: float,
+        batch_timeout: float,
     ) -> None:
         self._pool = pool
+        self._url = url
         self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
-        # One deadline for what should be quick (a read, a single write, a small batch, and
-        # the waits for a connection or a lock on the way), another for large batches: with
-        # one for everything, a frozen database took 5 s to notice, and a large COPY was
-        # bounded like a read.
+        # With one deadline (5 s) for everything, a frozen database took 5 to 10 s to notice
+        # and a large COPY was bounded like a read. Reads (and what else should be quick)
+        # have the quick deadline; writes the batch deadline, as long as the database keeps
+        # answering a quick question (_watched).
         self._timeout = timeout
         self._batch_timeout = batch_timeout
         self._releasing: set[asyncio.Task[None]] = set()
+        self._probing: asyncio.Future[None] | None = None  # see _answers
+        self._probe_connection: asyncpg.Connection[asyncpg.Record] | None = None
 
     @classmethod
     async def open(
         cls, url: str, *, pool_size: int, db_timeout: float, batch_timeout: float
     ) -> "PostgresStore":
         """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate).
-        Work answers within `db_timeout` seconds, or `batch_timeout` for large batches, or
-        raises StorageUnavailable."""
+        A read answers within `db_timeout` seconds, a write within `batch_timeout` as long as
+        the database answers SELECT 1 within `db_timeout`; else StorageUnavailable."""
         async with unavailable_as_storage_errors():
             pool = await asyncpg.create_pool(
                 url,
@@ -94,7 +103,7 @@ class PostgresStore:
                 command_timeout=batch_timeout,
                 reset=keep_session,
             )
-        store = cls(pool, timeout=db_timeout, batch_timeout=batch_timeout)
+        store = cls(pool, url, timeout=db_timeout, batch_timeout=batch_timeout)
         async with store._connection(db_timeout) as connection:
             behind = await postgres_migrations.missing(connection)
         if behind:
@@ -103,11 +112,11 @@ class PostgresStore:
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        stored = await _retried_once(lambda: self._add(measurements))
+        stored = await self._watched(_retried_once(lambda: self._add(measurements)))
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def _add(self, measurements: Sequence[Measurement]) -> int:
-        async with self._connection(self._timeout_for(measurements)) as connection:
+        async with self._connection(self._batch_timeout) as connection:
             async with connection.transaction():
                 rooms, stored, conflicts = await self._write(connection, measurements)
                 if conflicts:
@@ -116,11 +125,11 @@ class PostgresStore:
         return stored
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
-        return await _retried_once(lambda: self._add_each(measurements))
+        return await self._watched(_retried_once(lambda: self._add_each(measurements)))
 
     async def _add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
-        async with self._connection(self._timeout_for(measurements)) as connection:
+        async with self._connection(self._batch_timeout) as connection:
             if None in rooms or len(measurements) >= COPY_FROM:
                 async with connection.transaction():
                     known, _, conflicts = await self._write(connection, measurements)
@@ -303,10 +312,53 @@ class PostgresStore:
 
     async def close(self) -> None:
         await asyncio.gather(*self._releasing)
+        if self._probe_connection is not None:
+            await self._probe_connection.close()
         await self._pool.close()
 
-    def _timeout_for(self, measurements: Sequence[Measurement]) -> float:
-        return self._batch_timeout if len(measurements) >= COPY_FROM else self._timeout
+    async def _watched(self, work: Coroutine[Any, Any, T]) -> T:
+        """A write (`work`, bounded by the batch deadline), given up as soon as the database
+        fails to answer a quick question meanwhile. A write may rightly take long: a large
+        batch, or a single write waiting for the row locks of one (a 503 for a whole shared
+        commit, with one deadline for both); a database that does not answer SELECT 1 in time
+        is frozen or gone, and every write learns it within PROBE_EVERY + the quick deadline."""
+        task = asyncio.ensure_future(work)
+        try:
+            while not (await asyncio.wait({task}, timeout=PROBE_EVERY))[0]:
+                await self._answers()
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _answers(self) -> None:
+        """Return once the database answers SELECT 1; StorageUnavailable if not in time. One
+        question at a time, whose answer every write waiting meanwhile shares."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.ensure_future(self._probe())
+        await asyncio.shield(self._probing)
+
+    async def _probe(self) -> None:
+        """SELECT 1 on a connection kept for the question (never one of the pool's, which may
+        all be busy), within the quick deadline."""
+        try:
+            async with unavailable_as_storage_errors(), asyncio.timeout(self._timeout):
+                if self._probe_connection is None or self._probe_connection.is_closed():
+                    self._probe_connection = await asyncpg.connect(self._url)
+                try:
+                    await self._probe_connection.fetchval("SELECT 1")
+                except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+                    # Ended by the server since the last question (a restart, an operator's
+                    # pg_terminate_backend): ask on a new one.
+                    self._probe_connection = await asyncpg.connect(self._url)
+                    await self._probe_connection.fetchval("SELECT 1")
+        except StorageUnavailable:
+            if self._probe_connection is not None:
+                self._probe_connection.terminate()  # its cancel would wait on a frozen server
+                self._probe_connection = None
+            raise
 
     @asynccontextmanager
     async def _connection(self, within: float) -> AsyncIterator[Pooled]:
@@ -316,16 +368,19 @@ class PostgresStore:
             connection = await self._pool.acquire()
             try:
                 yield connection
-            finally:
-                if deadline.expired():
-                    self._release_later(connection)
+            except BaseException as error:
+                if deadline.expired() or isinstance(error, asyncio.CancelledError):
+                    self._release_later(connection)  # a statement may still be running
                 else:
                     await self._pool.release(connection)
+                raise
+            await self._pool.release(connection)
 
     def _release_later(self, connection: Pooled) -> None:
-        """Give back a connection whose statement ran out of time, in the background: asyncpg
-        first waits for PostgreSQL to acknowledge the cancel request (which a frozen server
-        never does; then it closes the connection), and the caller must not wait for that."""
+        """Give back a connection whose statement ran out of time or was given up, in the
+        background: asyncpg first waits for PostgreSQL to acknowledge the cancel request
+        (which a frozen server never does; then it closes the connection), and the caller
+        must not wait for that."""
 
         async def release() -> None:
             with suppress(*_UNAVAILABLE):

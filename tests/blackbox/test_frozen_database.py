@@ -4,11 +4,13 @@ need it answer 503 within 2 s, /healthz at once, and service resumes when it is 
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from roomtemp.storage import migrate
+from roomtemp.storage.postgres import COPY_FROM
 from tests.blackbox.server import running_server
 from tests.throwaway_postgres import ThrowawayPostgres
 
@@ -29,11 +31,20 @@ async def timed(client: httpx.AsyncClient, method: str, path: str, body: object 
     )
 
 
+def large_batch(room: str) -> list[dict[str, object]]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        {"room_id": room, "v": 290.0, "ts": (start + timedelta(seconds=n)).isoformat()}
+        for n in range(COPY_FROM)
+    ]
+
+
 def needing_the_database(wave: int) -> list[tuple[str, str, object]]:
     return [
         ("GET", "/readyz", None),
         *(("POST", f"/measurements/room-{wave}-{n}", {"v": 290.0}) for n in range(6)),
         ("POST", "/measurements", [{"room_id": f"batch-{wave}", "v": 290.0}] * 3),
+        ("POST", "/measurements", large_batch(f"large-{wave}")),  # a COPY, its deadline 60 s
         ("GET", "/measurements/hall/average/PT1H", None),
         ("GET", "/measurements/hall/series/P1D?bucket=PT1H", None),
         ("GET", "/measurements/hall", None),

@@ -42,7 +42,9 @@ def swagger_ui_should_show_the_operations_offline_and_break_no_policy(
     page.locator(".opblock-summary", has_text="/healthz").first.click()  # its details open
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()  # a request the policy lets through
-    expect(page.locator(".live-responses-table tbody .response-col_status").first).to_have_text("200")
+    expect(page.locator(".live-responses-table tbody .response-col_status").first).to_have_text(
+        "200"
+    )
     assert offline == []
     assert errors == []  # a script or style the policy refused would be a console error
 
