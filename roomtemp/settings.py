@@ -12,7 +12,7 @@ from roomtemp.logs import LogFormat
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True, populate_by_name=True)
 
     database_url: str = Field(
         "sqlite:///./var/roomtemp.sqlite3",
@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds a write may take on PostgreSQL while the database answers (a large"
         " batch, or a write waiting for the locks of one)",
+    )
+
+    metrics_dir: str | None = Field(
+        None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",  # prometheus-client's own name for it
+        description="the folder where worker processes add up their metrics; serve makes one"
+        " for several workers",
     )
 
     admin_token: SecretStr | None = Field(

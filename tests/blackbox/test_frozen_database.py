@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from roomtemp.storage import migrate
-from roomtemp.storage.postgres import COPY_FROM
+from roomtemp.storage.postgres.store import COPY_FROM
 from tests.blackbox.server import running_server
 from tests.throwaway_postgres import ThrowawayPostgres
 

@@ -16,7 +16,7 @@ from roomtemp.domain.rollups import HOUR, Piece
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, StorageUnavailable, migrate
-from roomtemp.storage.postgres import COPY_FROM, _retried_once
+from roomtemp.storage.postgres.store import COPY_FROM, _retried_once
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ROOMS = ["hall", "kitchen", "attic"]

@@ -10,8 +10,8 @@ import pytest
 
 from roomtemp.domain.measurements import Measurement
 from roomtemp.storage import StorageUnavailable, migrate
-from roomtemp.storage.sqlite import PRUNE_CHUNK, SqliteStore
-from roomtemp.storage.sqlite_connection import path_from_url
+from roomtemp.storage.sqlite.connection import path_from_url
+from roomtemp.storage.sqlite.store import PRUNE_CHUNK, SqliteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 LOCK_TIMEOUT = 0.2  # seconds

@@ -10,8 +10,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-from roomtemp.storage import sqlite_migrations
 from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.sqlite import migrations as sqlite_migrations
 
 
 def path_from_url(url: str) -> Path:

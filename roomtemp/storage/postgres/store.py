@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -16,47 +16,22 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
-from roomtemp.storage import postgres_migrations
-from roomtemp.storage import postgres_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
-
-# Errors that say "the database is not there right now", not "this request is wrong".
-_UNAVAILABLE = (
-    OSError,  # refused, reset, and TimeoutError (connect and command timeouts)
-    asyncpg.InterfaceError,  # the connection closed under us
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
-    # A server shutting down tells its idle connections why (57P01) and closes them; a query
-    # sent on one in between finds it still reading that message: "cannot switch to state 12;
-    # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
-    asyncpg.InternalClientError,
+from roomtemp.storage.postgres import migrations as postgres_migrations
+from roomtemp.storage.postgres import statements as sql
+from roomtemp.storage.postgres.connection import (
+    Connection,
+    Pooled,
+    keep_session,
+    unavailable_as_storage_errors,
 )
-Pooled: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
-Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | Pooled"
+
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
 PROBE_EVERY = 0.25  # seconds between two questions to the database while a large batch runs
 T = TypeVar("T")
-
-
-@asynccontextmanager
-async def unavailable_as_storage_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except _UNAVAILABLE as error:
-        # A timeout says nothing of itself (str(TimeoutError()) is empty): name it.
-        raise StorageUnavailable(
-            f"PostgreSQL is unavailable: {str(error) or type(error).__name__}"
-        ) from error
-
-
-async def keep_session(connection: Connection) -> None:
-    """Release a connection without asyncpg's reset query (a round trip per use): roomtemp
-    changes no session settings, and the staging table is meant to stay. An open transaction
-    is still rolled back by asyncpg itself."""
 
 
 def _summary(row: Sequence[Any]) -> Summary | None:
@@ -182,7 +157,7 @@ class PostgresStore:
         (0.83 of it against 0.55 through a staging table, measured); when a row is stored
         already, the COPY is undone and the caller sorts the batch out."""
         # Sorted by (room, ts), the order in which every other write takes its row locks
-        # (postgres_sql._WRITE): copied in request order, a newest-first batch and a shared
+        # (statements._WRITE): copied in request order, a newest-first batch and a shared
         # commit of the same keys each waited for the other, and PostgreSQL failed one of them
         # (a deadlock, 3 times out of 3). Tuples sort in C: 100,000 take ~5 ms in order or
         # reversed, ~50 ms shuffled.
@@ -383,8 +358,9 @@ class PostgresStore:
         must not wait for that."""
 
         async def release() -> None:
-            with suppress(*_UNAVAILABLE):
-                await self._pool.release(connection, timeout=self._timeout)
+            with suppress(StorageUnavailable):
+                async with unavailable_as_storage_errors():
+                    await self._pool.release(connection, timeout=self._timeout)
 
         task = asyncio.create_task(release())
         self._releasing.add(task)
@@ -424,13 +400,3 @@ def _columns(summary: Summary) -> tuple[Any, ...]:
         summary.first_ts,
         summary.last_ts,
     )
-
-
-async def migrate_database(url: str, *, db_timeout: float, upto: int | None = None) -> list[str]:
-    """Apply the pending migrations of the database at `url`; their names."""
-    async with unavailable_as_storage_errors():
-        connection = await asyncpg.connect(url, timeout=db_timeout)
-    try:
-        return await postgres_migrations.migrate(connection, upto)
-    finally:
-        await connection.close()
