@@ -15,7 +15,7 @@ import pytest
 from roomtemp.domain.rollups import HOUR, Piece
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
-from roomtemp.storage import MeasurementStore, StorageUnavailable, migrate
+from roomtemp.storage import MeasurementStore, StorageUnavailable, migrate, open_store
 from roomtemp.storage.postgres.store import COPY_FROM, _retried_once
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -34,15 +34,20 @@ def item(room: str, ts: datetime) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def app_on_postgres(postgres_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def app_on_postgres(
+    postgres_url: str,
+) -> AsyncIterator[tuple[httpx.AsyncClient, MeasurementStore]]:
     await migrate(postgres_url)
-    app = create_app(Settings(database_url=postgres_url, shared_commits=True), clock=lambda: NOW)
+    store = await open_store(postgres_url)
+    settings = Settings(database_url=postgres_url, shared_commits=True)
+    app = create_app(settings, store=store, clock=lambda: NOW)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is a status
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://roomtemp.test") as client,
     ):
-        yield client, app
+        yield client, store
+    await store.close()
 
 
 async def one_round(client: httpx.AsyncClient, round_: int, rng: random.Random) -> list[int]:
@@ -69,13 +74,12 @@ async def one_round(client: httpx.AsyncClient, round_: int, rng: random.Random) 
 
 
 async def concurrent_writers_of_the_same_keys_should_all_be_answered_and_stored(
-    app_on_postgres: tuple[httpx.AsyncClient, Any],
+    app_on_postgres: tuple[httpx.AsyncClient, MeasurementStore],
 ) -> None:
-    client, app = app_on_postgres
+    client, store = app_on_postgres
     rng = random.Random(4)
     statuses = [status for r in range(ROUNDS) for status in await one_round(client, r, rng)]
     assert set(statuses) <= {200, 201}, sorted(set(statuses))
-    store: MeasurementStore = app.state.store
     since, until = NOW - timedelta(days=ROUNDS + 1), NOW
     sent = [key(r, number) for r in range(ROUNDS) for number in range(LARGE)]
     for room in ROOMS:
