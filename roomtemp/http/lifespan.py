@@ -38,6 +38,7 @@ async def serving(
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 db_timeout=settings.db_timeout,
+                batch_timeout=settings.db_batch_timeout,
                 read_url=settings.database_read_url,
                 read_max_lag=settings.read_max_lag.total_seconds(),
             )

@@ -41,11 +41,14 @@ async def open_store(
     *,
     pool_size: int = 10,
     db_timeout: float = 5.0,
+    batch_timeout: float = 60.0,
     read_url: str | None = None,
     read_max_lag: float = 5.0,
 ) -> MeasurementStore:
     """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
-    PostgreSQL reads from the standby at `read_url` while it lags at most `read_max_lag` s."""
+    Reads fail (StorageUnavailable) after `db_timeout` seconds; on PostgreSQL writes after
+    `batch_timeout`, or as soon as the database fails to answer within `db_timeout`; and
+    reads go to the standby at `read_url` while it lags at most `read_max_lag` seconds."""
     # A backend's driver is imported only when it is chosen: asyncpg is no SQLite user's
     # concern, and the SQLite write lock (fcntl) must not stop other platforms' commands.
     backend = backend_of(url)
@@ -56,13 +59,14 @@ async def open_store(
             url,
             pool_size=pool_size,
             db_timeout=db_timeout,
+            batch_timeout=batch_timeout,
             read_url=read_url,
             read_max_lag=read_max_lag,
         )
     if backend == "sqlite":
         from roomtemp.storage.sqlite.store import SqliteStore
 
-        return await SqliteStore.open(url)
+        return await SqliteStore.open(url, lock_timeout=db_timeout)
     return InMemoryStore()
 
 

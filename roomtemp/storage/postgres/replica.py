@@ -10,7 +10,7 @@ left alone until the next check: a client sees older data at worst, never an err
 import asyncio
 import logging
 import time
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 
@@ -29,13 +29,15 @@ SELECT CASE
     ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
 END
 """
-# A standby cancels a query whose rows replay must remove ("conflict with recovery").
-_STANDBY_FAILURES = (StorageUnavailable, asyncpg.SerializationError)
+# Why a read on the standby may fail where the primary would answer: the standby is down or
+# frozen, or it cancelled the query because replay had to remove rows it was reading
+# ("conflict with recovery").
+STANDBY_FAILURES = (StorageUnavailable, asyncpg.SerializationError)
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 class ReadRouting:
-    """fetch() and fetchval() as a pool has them, on the standby or the primary."""
+    """Which pool reads go to: the standby's while it keeps up, else the primary's."""
 
     def __init__(self, primary: Pool, standby: "Pool | None", max_lag: float) -> None:
         self._primary = primary
@@ -44,33 +46,10 @@ class ReadRouting:
         self._use_standby = False
         self._next_check = 0.0
 
-    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        pool = await self._choose()
-        if pool is not self._primary:
-            try:
-                async with unavailable_as_storage_errors():
-                    return await pool.fetch(query, *args)
-            except _STANDBY_FAILURES as error:
-                self._fall_back(error)
-        return await self._primary.fetch(query, *args)
-
-    async def fetchval(self, query: str, *args: Any) -> Any:
-        pool = await self._choose()
-        if pool is not self._primary:
-            try:
-                async with unavailable_as_storage_errors():
-                    return await pool.fetchval(query, *args)
-            except _STANDBY_FAILURES as error:
-                self._fall_back(error)
-        return await self._primary.fetchval(query, *args)
-
-    async def close(self) -> None:
-        if self._standby is not None:
-            await self._standby.close()
-
-    async def _choose(self) -> Pool:
+    async def standby(self) -> "Pool | None":
+        """The standby's pool while reads may go there; None: read from the primary."""
         if self._standby is None:
-            return self._primary
+            return None
         now = time.monotonic()
         if now >= self._next_check:
             self._next_check = now + LAG_CHECK_EVERY  # the reads meanwhile keep the verdict
@@ -80,19 +59,24 @@ class ReadRouting:
                 where = "read replica" if usable else "primary"
                 log.warning("reading from the %s (replica lag: %s s)", where, lag)
             self._use_standby = usable
-        return self._standby if self._use_standby else self._primary
+        return self._standby if self._use_standby else None
+
+    def fall_back(self, error: Exception) -> None:
+        """A read failed on the standby: the primary takes reads until the next check."""
+        log.warning("read replica failed, reading from the primary: %s", error)
+        self._use_standby = False
+        self._next_check = time.monotonic() + LAG_CHECK_EVERY
+
+    async def close(self) -> None:
+        if self._standby is not None:
+            await self._standby.close()
 
     async def _measure_lag(self, standby: Pool) -> float | None:
         try:
             async with asyncio.timeout(LAG_CHECK_TIMEOUT), unavailable_as_storage_errors():
                 position = await self._primary.fetchval("SELECT pg_current_wal_lsn()::text")
                 lag: float | None = await standby.fetchval(_LAG, position)
-        except (*_STANDBY_FAILURES, asyncpg.PostgresError, TimeoutError) as error:
+        except (*STANDBY_FAILURES, asyncpg.PostgresError, TimeoutError) as error:
             log.debug("read replica lag unknown: %s", error)
             return None
         return lag
-
-    def _fall_back(self, error: Exception) -> None:
-        log.warning("read replica failed, reading from the primary: %s", error)
-        self._use_standby = False
-        self._next_check = time.monotonic() + LAG_CHECK_EVERY
