@@ -365,7 +365,7 @@ class PostgresStore:
             return await query(connection)
 
     @asynccontextmanager
-    async def _connection(self, within: float, pool: Pool | None = None) -> AsyncIterator[Pooled]:
+    async def _connection(self, within: float, pool: "Pool | None" = None) -> AsyncIterator[Pooled]:
         """A connection of `pool` (by default the primary's) for work to be done within
         `within` seconds, waiting for the pool included; past it, StorageUnavailable."""
         pool = pool or self._pool
