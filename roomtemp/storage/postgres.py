@@ -1,6 +1,6 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
@@ -13,11 +13,13 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, from_micros, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.domain.rollups import Piece, Summary, deltas
+from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import postgres_migrations
 from roomtemp.storage import postgres_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.postgres_copy import binary_copy
 
 # Errors that say "the database is not there right now", not "this request is wrong".
 _UNAVAILABLE = (
@@ -35,8 +37,8 @@ Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 )
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
-# large batches by binary COPY, straight into measurements if none is stored yet, otherwise
-# into a staging table, then one INSERT from it.
+# large batches as columns by binary COPY, straight into measurements if none is stored yet,
+# otherwise into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
 
 
@@ -88,6 +90,8 @@ class PostgresStore:
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        if len(measurements) >= COPY_FROM:
+            return await self.add_columns(Columns.of(measurements))
         async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
             async with connection.transaction():
                 rooms, stored, conflicts = await self._write(connection, measurements)
@@ -95,6 +99,19 @@ class PostgresStore:
                     raise ConflictingMeasurements(conflicts)  # rolls the transaction back
             self._room_keys.update(rooms)  # committed: safe to remember
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+            async with connection.transaction():
+                rooms = await self._resolve_rooms(connection, set(columns.names))
+                rows = in_key_order(columns, [rooms[name] for name in columns.names])
+                stored = await self._copied(connection, rows)
+                if stored is None:
+                    stored, conflicts = await self._staged(connection, rows)
+                    if conflicts:
+                        raise ConflictingMeasurements(conflicts)  # rolls the transaction back
+            self._room_keys.update(rooms)  # committed: safe to remember
+        return WriteResult(stored=stored, duplicates=len(columns) - stored)
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
@@ -118,63 +135,75 @@ class PostgresStore:
         """Insert what is new, and its rollups: (the rooms' ids, how many stored, the indices
         that conflict)."""
         rooms = await self._resolve_rooms(connection, {m.room_id for m in measurements})
-        if len(measurements) < COPY_FROM:
-            columns = (
-                [rooms[m.room_id] for m in measurements],
-                [m.ts for m in measurements],
-                [m.kelvin for m in measurements],
-            )
-            stored: int = await connection.fetchval(sql.INSERT_ARRAYS, *columns)
-            if stored == len(measurements):
-                return rooms, stored, []
-            conflicts = await connection.fetch(sql.CONFLICTS_ARRAYS, *columns)
-        else:
-            if await self._copied(connection, rooms, measurements):
-                return rooms, len(measurements), []
-            await connection.execute(sql.STAGING)
-            await connection.copy_records_to_table(
-                "staging",
-                records=[(i, rooms[m.room_id], m.ts, m.kelvin) for i, m in enumerate(measurements)],
-            )
-            stored = await connection.fetchval(sql.INSERT_STAGED)
-            if stored == len(measurements):
-                return rooms, stored, []
-            conflicts = await connection.fetch(sql.CONFLICTS_STAGED)
+        if len(measurements) >= COPY_FROM:
+            columns = Columns.of(measurements)
+            rows = in_key_order(columns, [rooms[name] for name in columns.names])
+            return (rooms, *await self._staged(connection, rows))
+        arrays = (
+            [rooms[m.room_id] for m in measurements],
+            [m.ts for m in measurements],
+            [m.kelvin for m in measurements],
+        )
+        stored: int = await connection.fetchval(sql.INSERT_ARRAYS, *arrays)
+        if stored == len(measurements):
+            return rooms, stored, []
+        conflicts = await connection.fetch(sql.CONFLICTS_ARRAYS, *arrays)
         return rooms, stored, sorted(row[0] for row in conflicts)
 
     @staticmethod
-    async def _copied(
-        connection: Connection, rooms: dict[str, int], measurements: Sequence[Measurement]
-    ) -> bool:
-        """Whether a binary COPY straight into measurements took the batch (with its rollups,
-        summed up here). Most batches are new data, and then this costs what a bare COPY does
-        (0.83 of it against 0.55 through a staging table, measured); when a row is stored
-        already, or being stored by another writer (which may also deadlock, rows being in
-        batch order here), the COPY is undone and the caller sorts the batch out."""
-
-        def records() -> Iterator[tuple[int, datetime, float]]:
-            # Made as they are sent, twice, rather than kept: 100,000 tuples are ~10 MB.
-            return ((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
-
+    async def _copied(connection: Connection, rows: Keyed) -> int | None:
+        """How many rows a binary COPY straight into measurements stored, with their rollups
+        summed up here, if every key was new (as in most batches: 0.83 of a bare COPY, against
+        0.55 through a staging table, measured); None, and the COPY undone, if not: the staging
+        table then says which rows are duplicates and which conflict."""
+        if rows.conflicting.any():
+            return None
+        new = rows.first  # a key repeated with the same value goes in once
+        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
         try:
             async with connection.transaction():  # a savepoint, so that failing undoes only this
-                await connection.copy_records_to_table(
-                    "measurements", records=records(), columns=("room", "ts", "kelvin")
+                await connection.copy_to_table(
+                    "measurements",
+                    source=binary_copy(room, micros, kelvin),  # type: ignore[arg-type]
+                    columns=("room", "ts", "kelvin"),
+                    format="binary",
                 )
         except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
-            return False
-        merged = [
-            (
-                room,
-                width // timedelta(seconds=1),
-                start,
-                *_columns(delta.summary),
-                delta.last_kelvin,
+            return None
+        if len(room):
+            deltas = column_deltas(room, micros, kelvin)
+            times = [[from_micros(ts) for ts in column.tolist()] for column in
+                     (deltas.start, deltas.first_ts, deltas.last_ts)]  # fmt: skip
+            await connection.execute(
+                sql.MERGE_DELTAS,
+                deltas.room.tolist(),
+                deltas.width.tolist(),
+                times[0],
+                deltas.count.tolist(),
+                deltas.total.tolist(),
+                deltas.minimum.tolist(),
+                deltas.maximum.tolist(),
+                times[1],
+                times[2],
+                deltas.last_kelvin.tolist(),
             )
-            for (room, width, start), delta in deltas(records()).items()
-        ]
-        await connection.execute(sql.MERGE_DELTAS, *map(list, zip(*merged, strict=True)))
-        return True
+        return len(room)
+
+    @staticmethod
+    async def _staged(connection: Connection, rows: Keyed) -> tuple[int, list[int]]:
+        """Every row through the staging table, in (room, ts) order: (how many stored, the
+        indices that conflict)."""
+        await connection.execute(sql.STAGING)
+        await connection.copy_to_table(
+            "staging",
+            # Any buffer will do (asyncpg documents it), though its stubs name only files.
+            source=binary_copy(rows.index, rows.room, rows.micros, rows.kelvin),  # type: ignore[arg-type]
+            format="binary",
+        )
+        stored: int = await connection.fetchval(sql.INSERT_STAGED)
+        if stored == len(rows.index):
+            return stored, []
+        return stored, sorted(row[0] for row in await connection.fetch(sql.CONFLICTS_STAGED))
 
     async def _resolve_rooms(self, connection: Connection, names: set[str]) -> dict[str, int]:
         """The ids of the rooms named, inserting those that are new."""

@@ -21,6 +21,7 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import sqlite_migrations
@@ -79,42 +80,91 @@ class SqliteStore:
         return await self._run(self._readers, work)
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        stored, _ = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=True)
-        )
-        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+        return await self.add_columns(Columns.of(measurements))
 
-    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
-        _, conflicts = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=False)
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        stored = await self._run(
+            self._writer, lambda connection: self._write_columns(connection, columns)
         )
-        return conflicts
+        return WriteResult(stored=stored, duplicates=len(columns) - stored)
 
-    def _write(
-        self, connection: sqlite3.Connection, measurements: Sequence[Measurement], *, atomic: bool
-    ) -> tuple[int, list[int]]:
-        """One transaction: (how many stored, the indices that conflict). Atomic: all or none."""
+    def _write_columns(self, connection: sqlite3.Connection, columns: Columns) -> int:
         new_rooms: dict[str, int] = {}
-        stored, conflicts = [], []
         with self._write_lock, transaction(connection):
-            for index, m in enumerate(measurements):
-                room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
-                if room is None:
-                    room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
-                row = (room, sql.to_micros(m.ts), m.kelvin)
-                if connection.execute(sql.INSERT, row).rowcount:
-                    stored.append((room, m.ts, m.kelvin))
-                elif not same_value(
-                    connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
-                ):
-                    conflicts.append(index)
-            if conflicts and atomic:
-                raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-            connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
+            keys = [self._room_key(connection, name, new_rooms) for name in columns.names]
+            stored = self._inserted_at_once(connection, in_key_order(columns, keys))
+            if stored is None:
+                stored, conflicts = self._write_rows(connection, columns.measurements(), new_rooms)
+                if conflicts:
+                    raise ConflictingMeasurements(conflicts)  # rolls the transaction back
         # Only now: a room inserted by a rolled-back transaction never existed, and its id
         # may go to another room.
         self._room_keys.update(new_rooms)
-        return len(stored), conflicts
+        return stored
+
+    @staticmethod
+    def _inserted_at_once(connection: sqlite3.Connection, rows: Keyed) -> int | None:
+        """How many rows one executemany() stored, with their rollups, if every key was new
+        (as in most batches); None, and nothing stored, if not: the row-by-row path then
+        says which rows are duplicates and which conflict."""
+        if rows.conflicting.any():
+            return None
+        new = rows.first  # a key repeated with the same value goes in once
+        count = int(new.sum())
+        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
+        connection.execute("SAVEPOINT batch")
+        changes = connection.total_changes
+        connection.executemany(
+            sql.INSERT, zip(room.tolist(), micros.tolist(), kelvin.tolist(), strict=True)
+        )
+        if connection.total_changes - changes < count:
+            connection.execute("ROLLBACK TO batch")
+            connection.execute("RELEASE batch")
+            return None
+        connection.execute("RELEASE batch")
+        if count:
+            connection.executemany(sql.MERGE_ROLLUP, column_deltas(room, micros, kelvin).rows())
+        return count
+
+    def _room_key(
+        self, connection: sqlite3.Connection, name: str, new_rooms: dict[str, int]
+    ) -> int:
+        room = self._room_keys.get(name) or new_rooms.get(name)
+        if room is None:
+            room = new_rooms[name] = sql.room_key(connection, name)
+        return room
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        def write(connection: sqlite3.Connection) -> list[int]:
+            new_rooms: dict[str, int] = {}
+            with self._write_lock, transaction(connection):
+                _, conflicts = self._write_rows(connection, measurements, new_rooms)
+            self._room_keys.update(new_rooms)
+            return conflicts
+
+        return await self._run(self._writer, write)
+
+    def _write_rows(
+        self,
+        connection: sqlite3.Connection,
+        measurements: Sequence[Measurement],
+        new_rooms: dict[str, int],
+    ) -> tuple[int, list[int]]:
+        """Insert each measurement that is new, in (room, ts) order, and its rollups: (how
+        many stored, the indices that conflict)."""
+        stored, conflicts = [], []
+        rooms = [self._room_key(connection, m.room_id, new_rooms) for m in measurements]
+        for index in sorted(range(len(measurements)), key=lambda i: (rooms[i], measurements[i].ts)):
+            m = measurements[index]
+            row = (rooms[index], sql.to_micros(m.ts), m.kelvin)
+            if connection.execute(sql.INSERT, row).rowcount:
+                stored.append((rooms[index], m.ts, m.kelvin))
+            elif not same_value(
+                connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
+            ):
+                conflicts.append(index)
+        connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
+        return len(stored), sorted(conflicts)
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:

@@ -1,0 +1,211 @@
+"""Reading a batch body into columns, at a cost bounded by the body whatever it holds.
+
+Items are counted before they are decoded: a body holds at most as many objects as `{`
+bytes, so when those are few enough the whole body is decoded at once, in C, and stops at the
+first item that is not a measurement; otherwise, and to list failing items, the items are
+found by a scan (json_items.py) and decoded a slice at a time. At most 100 failing items are
+explained. The event loop is served between slices: single writes wait behind a batch for
+milliseconds, not for the 100 ms a 100,000-item batch took to read and validate.
+"""
+
+import asyncio
+import itertools
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+from fastapi import Request
+
+from roomtemp.domain.columns import UNIT_CODES, Readings, to_micros
+from roomtemp.domain.rollups import EPOCH, MICROSECOND
+from roomtemp.http.json_body import (
+    NDJSON,
+    NOT_JSON,
+    is_json,
+    malformed,
+    media_type,
+    message_and_path,
+    read_body,
+    unsupported,
+)
+from roomtemp.http.json_items import TooManyItems, item_spans
+from roomtemp.http.problems import MAX_LISTED_ERRORS, Problem
+from roomtemp.http.schemas import MeasurementItem
+
+SLICE = 5_000  # items decoded or turned into columns between two turns of the event loop
+_ITEMS = msgspec.json.Decoder(list[MeasurementItem])
+_ITEM = msgspec.json.Decoder(MeasurementItem)
+_BLANK = re.compile(rb"[ \t\r]*")
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
+
+
+async def read_batch(request: Request, max_bytes: int, max_items: int, now: datetime) -> Readings:
+    """A JSON array or NDJSON lines of measurements as columns (a missing ts is `now`): 413
+    beyond the limits, 400 for what is not JSON, 422 listing up to 100 failing items."""
+    media = media_type(request)
+    if media != NDJSON and not is_json(media):
+        raise unsupported(request, f"application/json (an array) or {NDJSON}")
+    body = await read_body(request, max_bytes)
+    too_many = Problem(413, "batch_too_large", f"a batch holds at most {max_items} measurements")
+    try:
+        if media == NDJSON:
+            items = await _decode_lines(body, max_items)
+        else:
+            items = await _decode_array(body, max_items)
+    except TooManyItems:
+        raise too_many from None
+    if len(items) > max_items:
+        raise too_many
+    return await _columns(items, to_micros(now))
+
+
+async def _decode_array(body: bytearray, max_items: int) -> list[MeasurementItem]:
+    if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
+        try:
+            return _ITEMS.decode(body)
+        except msgspec.ValidationError as error:  # (a subclass of DecodeError: caught first)
+            first = _index_of(error)
+        except NOT_JSON as error:
+            raise malformed(error) from None
+    else:
+        first = 0
+    spans = item_spans(body, max_items)
+    if spans is None:  # not a whole array: the decoder says why
+        try:
+            _ITEMS.decode(body)
+        except msgspec.ValidationError:
+            raise invalid_items([], "a batch is a JSON array of measurements") from None
+        except NOT_JSON as error:
+            raise malformed(error) from None
+    assert spans is not None  # the decoder finds a fault wherever the scan does
+    return await _decode_spans(body, spans, first)
+
+
+async def _decode_spans(
+    body: bytearray, spans: list[tuple[int, int]], first: int
+) -> list[MeasurementItem]:
+    """Items decoded a slice at a time, from `first` on; 422 lists the first failing ones."""
+    view = memoryview(body)
+    items: list[MeasurementItem] = []
+    errors: list[dict[str, Any]] = []
+    start = first
+    while start < len(spans) and len(errors) < MAX_LISTED_ERRORS:
+        end = min(start + SLICE, len(spans))
+        piece = b"".join((b"[", view[spans[start][0] : spans[end - 1][1]], b"]"))
+        try:
+            items += _ITEMS.decode(piece)
+            start = end
+        except msgspec.ValidationError as error:
+            failing = start + _index_of(error)
+            errors.append(_error(error, failing, within_list=True))
+            start = failing + 1
+        except NOT_JSON:
+            _find_malformed(view, spans, start, end)
+        await asyncio.sleep(0)
+    if errors:
+        raise invalid_items(errors, more=start < len(spans))
+    return items
+
+
+def _find_malformed(view: memoryview, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    for index in range(start, end):
+        try:
+            _ITEM.decode(view[spans[index][0] : spans[index][1]])
+        except msgspec.ValidationError:
+            continue
+        except NOT_JSON as error:
+            raise malformed(error, f" in item {index}") from None
+    raise AssertionError("a slice that is not JSON holds an item that is not")
+
+
+async def _decode_lines(body: bytearray, max_items: int) -> list[MeasurementItem]:
+    if body.count(b"\n") >= max_items and _content_lines(body, max_items + 1) > max_items:
+        raise TooManyItems
+    try:
+        return _ITEM.decode_lines(body)
+    except (msgspec.DecodeError, *NOT_JSON):
+        pass
+    # Line by line, only for a body that fails: to name the lines, and the first failing ones.
+    errors: list[dict[str, Any]] = []
+    for index, (number, line) in enumerate(_lines(body)):
+        try:
+            _ITEM.decode(line)
+        except msgspec.ValidationError as error:
+            errors.append({**_error(error, index), "line": number})
+            if len(errors) == MAX_LISTED_ERRORS:
+                raise invalid_items(errors, more=True) from None
+        except NOT_JSON as error:
+            raise malformed(error, f" on line {number}") from None
+        if index % SLICE == 0:
+            await asyncio.sleep(0)
+    raise invalid_items(errors)
+
+
+def _line_spans(body: bytearray) -> Iterator[tuple[int, int, int]]:
+    """(number, start, end) of each line that is not blank."""
+    start = number = 0
+    while start < len(body):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        number += 1
+        if not _BLANK.fullmatch(body, start, end):
+            yield number, start, end
+        start = end + 1
+
+
+def _lines(body: bytearray) -> Iterator[tuple[int, bytearray]]:
+    """(number, text) of each line that is not blank."""
+    for number, start, end in _line_spans(body):
+        yield number, body[start:end]
+
+
+def _content_lines(body: bytearray, stop: int) -> int:
+    """How many lines are not blank, up to `stop`, counted without making a line of any."""
+    return sum(1 for _ in itertools.islice(_line_spans(body), stop))
+
+
+async def _columns(items: list[MeasurementItem], now: int) -> Readings:
+    """The items as columns, a slice at a time; a missing ts is `now`."""
+    micros: list[int] = []
+    for first in range(0, len(items), SLICE):
+        micros += [
+            now
+            if (ts := item.ts) is None
+            else (ts - (EPOCH if ts.tzinfo is not None else _NAIVE_EPOCH)) // MICROSECOND
+            for item in items[first : first + SLICE]
+        ]
+        await asyncio.sleep(0)
+    return Readings(
+        [item.room_id for item in items],
+        np.array([item.v for item in items], np.float64),
+        np.array([UNIT_CODES[item.u] for item in items], np.uint8),
+        np.array(micros, np.int64),
+    )
+
+
+def _index_of(error: msgspec.ValidationError) -> int:
+    """The index of the failing item in a list that failed; 0 where the list is at fault."""
+    _, path = message_and_path(error)
+    return path[0] if path and isinstance(path[0], int) else 0
+
+
+def _error(error: msgspec.ValidationError, index: int, within_list: bool = False) -> dict[str, Any]:
+    """msgspec's error about item `index` (of a list that failed, or alone) as an RFC 9457
+    field problem with a JSON pointer."""
+    message, path = message_and_path(error)
+    pointer = [index, *(path[1:] if within_list else path)]
+    return {"index": index, "pointer": "#/" + "/".join(map(str, pointer)), "detail": message}
+
+
+def invalid_items(errors: list[dict[str, Any]], detail: str = "", more: bool = False) -> Problem:
+    listed = errors[:MAX_LISTED_ERRORS]
+    count = f"at least {len(listed)}" if more else str(len(errors))
+    return Problem(
+        422,
+        "invalid_measurement",
+        detail or f"{count} items are invalid (the first are listed); nothing was stored",
+        listed,
+    )

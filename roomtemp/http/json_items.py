@@ -1,0 +1,89 @@
+"""Where the items of a JSON array begin and end, found without decoding them.
+
+A batch is counted before a single item is decoded, so that a body of four million `1,` is a
+413 at the cost of a scan, not of four million Python objects (1.9 GB, 14 s, seen); and a valid
+batch is then decoded a slice of items at a time. The scan reads the body a megabyte at a
+time, as arrays: it finds the quotes that open and close strings (a quote escaped by an odd
+number of backslashes does not), and outside strings the depth of brackets, whose commas at
+depth 1 separate the items.
+"""
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+SCAN_BYTES = 1 << 20
+_WHITESPACE = re.compile(rb"[ \t\r\n]*")
+_QUOTE, _BACKSLASH, _COMMA = ord('"'), ord("\\"), ord(",")
+_OPENING, _CLOSING = (ord("["), ord("{")), (ord("]"), ord("}"))
+
+
+class TooManyItems(Exception):
+    """The array holds more items than allowed."""
+
+
+def item_spans(body: bytearray, max_items: int) -> list[tuple[int, int]] | None:
+    """[start, end) of each item of the JSON array `body`; None if `body` is not a complete
+    array (the decoder will say why); TooManyItems beyond max_items, as soon as it is known."""
+    start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]  # matches any text
+    if start == len(body) or body[start] != _OPENING[0]:
+        return None
+    scan = _Scan()
+    data = np.frombuffer(body, np.uint8)
+    ends: list[int] = []
+    for offset in range(start, len(body), SCAN_BYTES):
+        commas, closed = scan.chunk(data[offset : offset + SCAN_BYTES])
+        ends += (commas + offset).tolist()
+        if len(ends) >= max_items:
+            raise TooManyItems
+        if closed is not None:
+            end = offset + closed
+            if not _WHITESPACE.fullmatch(body, end + 1):
+                return None
+            ends.append(end)
+            starts = [start + 1, *(comma + 1 for comma in ends[:-1])]
+            spans = list(zip(starts, ends, strict=True))
+            empty = len(spans) == 1 and _WHITESPACE.fullmatch(body, *spans[0])
+            return [] if empty else spans
+    return None
+
+
+class _Scan:
+    """What carries over from one chunk to the next."""
+
+    def __init__(self) -> None:
+        self.in_string = 0
+        self.backslashes = 0  # at the end of the chunk before
+        self.depth = 0
+
+    def chunk(self, data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], int | None]:
+        """The positions of the item-separating commas in `data`, and of the bracket that
+        closes the array, if it is there."""
+        toggles = np.zeros(len(data), np.uint8)
+        toggles[self._quotes(data)] = 1
+        inside = np.bitwise_xor.accumulate(toggles) ^ np.uint8(self.in_string)
+        self.in_string = int(inside[-1])
+        outside = inside == 0
+        opening = ((data == _OPENING[0]) | (data == _OPENING[1])) & outside
+        closing = ((data == _CLOSING[0]) | (data == _CLOSING[1])) & outside
+        depth = self.depth + np.cumsum(opening.astype(np.int32) - closing, dtype=np.int32)
+        self.depth = int(depth[-1])
+        commas = np.flatnonzero((data == _COMMA) & outside & (depth == 1))
+        closed = np.flatnonzero(closing & (depth == 0))
+        if not closed.size:
+            return commas, None
+        return commas[commas < closed[0]], int(closed[0])
+
+    def _quotes(self, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+        """Positions of the quotes that open or close a string: those after an even number
+        of backslashes."""
+        quotes = np.flatnonzero(data == _QUOTE)
+        others = np.flatnonzero(data != _BACKSLASH)
+        before = np.searchsorted(others, quotes) - 1  # the character before the backslashes
+        previous = np.where(before >= 0, others[np.maximum(before, 0)], -1)
+        backslashes = quotes - 1 - previous + np.where(before < 0, self.backslashes, 0)
+        last = int(others[-1]) if others.size else -1
+        self.backslashes = len(data) - 1 - last + (self.backslashes if last < 0 else 0)
+        real: npt.NDArray[np.intp] = quotes[backslashes % 2 == 0]
+        return real
