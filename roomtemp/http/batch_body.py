@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 from fastapi import Request
 
 from roomtemp.domain.columns import UNIT_CODES, Readings, to_micros
@@ -31,7 +32,7 @@ from roomtemp.http.json_body import (
     read_body,
     unsupported,
 )
-from roomtemp.http.json_items import TooManyItems, item_spans
+from roomtemp.http.json_items import TooManyItems, item_bounds
 from roomtemp.http.problems import MAX_LISTED_ERRORS, Problem
 from roomtemp.http.schemas import MeasurementItem
 
@@ -72,29 +73,29 @@ async def _decode_array(body: bytearray, max_items: int) -> list[MeasurementItem
             raise malformed(error) from None
     else:
         first = 0
-    spans = item_spans(body, max_items)
-    if spans is None:  # not a whole array: the decoder says why
+    bounds = item_bounds(body, max_items)
+    if bounds is None:  # not a whole array: the decoder says why
         try:
             _ITEMS.decode(body)
         except msgspec.ValidationError:
             raise invalid_items([], "a batch is a JSON array of measurements") from None
         except NOT_JSON as error:
             raise malformed(error) from None
-    assert spans is not None  # the decoder finds a fault wherever the scan does
-    return await _decode_spans(body, spans, first)
+    assert bounds is not None  # the decoder finds a fault wherever the scan does
+    return await _decode_slices(body, bounds, first)
 
 
-async def _decode_spans(
-    body: bytearray, spans: list[tuple[int, int]], first: int
+async def _decode_slices(
+    body: bytearray, bounds: npt.NDArray[np.intp], first: int
 ) -> list[MeasurementItem]:
     """Items decoded a slice at a time, from `first` on; 422 lists the first failing ones."""
     view = memoryview(body)
     items: list[MeasurementItem] = []
     errors: list[dict[str, Any]] = []
-    start = first
-    while start < len(spans) and len(errors) < MAX_LISTED_ERRORS:
-        end = min(start + SLICE, len(spans))
-        piece = b"".join((b"[", view[spans[start][0] : spans[end - 1][1]], b"]"))
+    start, count = first, len(bounds) - 1
+    while start < count and len(errors) < MAX_LISTED_ERRORS:
+        end = min(start + SLICE, count)
+        piece = b"".join((b"[", view[bounds[start] + 1 : bounds[end]], b"]"))
         try:
             items += _ITEMS.decode(piece)
             start = end
@@ -103,17 +104,17 @@ async def _decode_spans(
             errors.append(_error(error, failing, within_list=True))
             start = failing + 1
         except NOT_JSON:
-            _find_malformed(view, spans, start, end)
+            _find_malformed(view, bounds, start, end)
         await asyncio.sleep(0)
     if errors:
-        raise invalid_items(errors, more=start < len(spans))
+        raise invalid_items(errors, more=start < count)
     return items
 
 
-def _find_malformed(view: memoryview, spans: list[tuple[int, int]], start: int, end: int) -> None:
+def _find_malformed(view: memoryview, bounds: npt.NDArray[np.intp], start: int, end: int) -> None:
     for index in range(start, end):
         try:
-            _ITEM.decode(view[spans[index][0] : spans[index][1]])
+            _ITEM.decode(view[bounds[index] + 1 : bounds[index + 1]])
         except msgspec.ValidationError:
             continue
         except NOT_JSON as error:

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-SCAN_BYTES = 1 << 20
+SCAN_BYTES = 1 << 18
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _QUOTE, _BACKSLASH, _COMMA = ord('"'), ord("\\"), ord(",")
 _OPENING, _CLOSING = (ord("["), ord("{")), (ord("]"), ord("}"))
@@ -23,29 +23,32 @@ class TooManyItems(Exception):
     """The array holds more items than allowed."""
 
 
-def item_spans(body: bytearray, max_items: int) -> list[tuple[int, int]] | None:
-    """[start, end) of each item of the JSON array `body`; None if `body` is not a complete
-    array (the decoder will say why); TooManyItems beyond max_items, as soon as it is known."""
+def item_bounds(body: bytearray, max_items: int) -> npt.NDArray[np.intp] | None:
+    """Where the items of the JSON array `body` are: item i is body[bounds[i] + 1 : bounds[i +
+    1]] (bounds are the opening bracket, the commas between items and the closing bracket);
+    None if `body` is not a complete array (the decoder will say why); TooManyItems beyond
+    max_items, as soon as it is known."""
     start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]  # matches any text
     if start == len(body) or body[start] != _OPENING[0]:
         return None
     scan = _Scan()
     data = np.frombuffer(body, np.uint8)
-    ends: list[int] = []
+    found = [np.array([start])]
+    items = 0
     for offset in range(start, len(body), SCAN_BYTES):
         commas, closed = scan.chunk(data[offset : offset + SCAN_BYTES])
-        ends += (commas + offset).tolist()
-        if len(ends) >= max_items:
+        found.append(commas + offset)
+        items += len(commas)
+        if items >= max_items:
             raise TooManyItems
         if closed is not None:
             end = offset + closed
             if not _WHITESPACE.fullmatch(body, end + 1):
                 return None
-            ends.append(end)
-            starts = [start + 1, *(comma + 1 for comma in ends[:-1])]
-            spans = list(zip(starts, ends, strict=True))
-            empty = len(spans) == 1 and _WHITESPACE.fullmatch(body, *spans[0])
-            return [] if empty else spans
+            if not items and _WHITESPACE.fullmatch(body, start + 1, end):
+                return np.array([start])  # []
+            found.append(np.array([end]))
+            return np.concatenate(found)
     return None
 
 
