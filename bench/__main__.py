@@ -25,6 +25,7 @@ from bench.load import (
     run_wrk,
     send_batches,
     server_cpu_seconds,
+    singles_beside_batches,
     worker_peak_rss_mb,
 )
 from bench.parsers import compare
@@ -171,6 +172,10 @@ def measure_batches(
         result = with_cpu(server, partial(send_batches, server.url, batches, senders=4))
         result["stored"] = stored(url, f"{batches.label}-")
         results[name] = result
+    settle(url)
+    results["single_beside_100k"] = singles_beside_batches(
+        server.url, options.beside, seconds=options.seconds
+    )
     results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
 
 
@@ -241,6 +246,8 @@ def main() -> None:
     options.largest = make_batches(
         "largest", 4 * 100_000 if not options.quick else 200_000, 100_000
     )
+    # Enough 100,000-item batches to last the single writes beside them, at ~100,000/s.
+    options.beside = make_batches("beside", options.seconds * 100_000, 100_000)
     backends = options.backends.split(",")
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

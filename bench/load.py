@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,16 @@ def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, Any]:
         "seconds": wall,
         "generator_cpu": cpu / wall,
     }
+
+
+def singles_beside_batches(url: str, batches: Batches, *, seconds: int) -> dict[str, Any]:
+    """Single writes from 8 connections (wrk) for `seconds` while `batches` stream in from 4
+    senders: whether a worker busy with a 100,000-item batch keeps the others waiting."""
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(send_batches, url, batches, senders=4)
+        single = run_wrk(url, "beside", connections=8, seconds=seconds)
+        single["batches_per_s"] = sending.result()["measurements_per_s"]
+    return single
 
 
 def worker_peak_rss_mb(parent: int) -> list[float]:

@@ -36,7 +36,7 @@ stamps = st.one_of(
 items = st.lists(st.tuples(rooms, values, units, stamps), max_size=30)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(items=items)
 def columns_should_fail_and_store_exactly_what_validate_does(
     items: list[tuple[str, float, str, datetime]],

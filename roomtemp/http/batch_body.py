@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from fastapi import Request
 
+from roomtemp.domain import rfc3339
 from roomtemp.domain.columns import UNIT_CODES, Readings, to_micros
-from roomtemp.domain.rollups import EPOCH, MICROSECOND
 from roomtemp.http.json_body import (
     NDJSON,
     NOT_JSON,
@@ -40,7 +40,6 @@ SLICE = 5_000  # items decoded or turned into columns between two turns of the e
 _ITEMS = msgspec.json.Decoder(list[MeasurementItem])
 _ITEM = msgspec.json.Decoder(MeasurementItem)
 _BLANK = re.compile(rb"[ \t\r]*")
-_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
 
 
 async def read_batch(request: Request, max_bytes: int, max_items: int, now: datetime) -> Readings:
@@ -169,21 +168,27 @@ def _content_lines(body: bytearray, stop: int) -> int:
 
 
 async def _columns(items: list[MeasurementItem], now: int) -> Readings:
-    """The items as columns, a slice at a time; a missing ts is `now`."""
-    micros: list[int] = []
-    for first in range(0, len(items), SLICE):
-        micros += [
-            now
-            if (ts := item.ts) is None
-            else (ts - (EPOCH if ts.tzinfo is not None else _NAIVE_EPOCH)) // MICROSECOND
-            for item in items[first : first + SLICE]
-        ]
-        await asyncio.sleep(0)
+    """The items as columns, a slice at a time; a missing ts is `now`. 422 names the items
+    whose ts is not RFC 3339 (the first 100)."""
+    texts = [item.ts for item in items]
+    micros, read = rfc3339.read_all([text or "" for text in texts])
+    errors = []
+    for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
+        text = texts[index]
+        try:
+            micros[index] = now if text is None else to_micros(msgspec.convert(text, datetime))
+        except msgspec.ValidationError as error:
+            errors.append(_error(error, index) | {"pointer": f"#/{index}/ts"})
+            if len(errors) == MAX_LISTED_ERRORS:
+                raise invalid_items(errors, more=True) from None
+        await asyncio.sleep(0) if index % SLICE == 0 else None
+    if errors:
+        raise invalid_items(errors)
     return Readings(
         [item.room_id for item in items],
         np.array([item.v for item in items], np.float64),
         np.array([UNIT_CODES[item.u] for item in items], np.uint8),
-        np.array(micros, np.int64),
+        micros,
     )
 
 

@@ -45,7 +45,21 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True):
-    """One measurement of a batch: the same, with its room."""
+    """One measurement of a batch: the same, with its room, and its ts as text: a batch's
+    timestamps are read all at once (domain/rfc3339.py)."""
+
+    # Text here, where the single endpoint's is a datetime.
+    ts: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="RFC 3339; without a timezone it means UTC; absent means now",
+                examples=["2026-11-27T14:00:00Z"],
+                extra_json_schema={"format": "date-time"},
+            ),
+        ]
+        | None
+    ) = None  # type: ignore[assignment]
 
     room_id: Annotated[
         str,

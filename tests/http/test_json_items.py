@@ -27,7 +27,7 @@ def items_of(body: bytes, max_items: int = 1000) -> list[Any] | None:
     return [json.loads(body[start + 1 : end]) for start, end in itertools.pairwise(bounds.tolist())]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     items=st.lists(json_values, max_size=8),
     ascii_only=st.booleans(),
