@@ -53,6 +53,15 @@ class Readings:
     def __len__(self) -> int:
         return len(self.room_ids)
 
+    @classmethod
+    def joined(cls, parts: Sequence["Readings"]) -> "Readings":
+        return cls(
+            [room_id for part in parts for room_id in part.room_ids],
+            np.concatenate([np.empty(0, np.float64), *(part.values for part in parts)]),
+            np.concatenate([np.empty(0, np.uint8), *(part.units for part in parts)]),
+            np.concatenate([np.empty(0, np.int64), *(part.micros for part in parts)]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Columns:

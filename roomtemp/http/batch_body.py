@@ -11,7 +11,7 @@ milliseconds, not for the 100 ms a 100,000-item batch took to read and validate.
 import asyncio
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -36,10 +36,14 @@ from roomtemp.http.json_items import TooManyItems, item_bounds
 from roomtemp.http.problems import MAX_LISTED_ERRORS, Problem
 from roomtemp.http.schemas import MeasurementItem
 
-SLICE = 5_000  # items decoded or turned into columns between two turns of the event loop
+# Between two turns of the event loop: bytes of a valid body decoded and turned into columns
+# (~1 ms), or items decoded one by one in a body that fails.
+PIECE_BYTES = 256 * 1024
+SLICE = 5_000
 _ITEMS = msgspec.json.Decoder(list[MeasurementItem])
 _ITEM = msgspec.json.Decoder(MeasurementItem)
 _BLANK = re.compile(rb"[ \t\r]*")
+_WHITESPACE = re.compile(rb"[ \t\r\n]*")
 
 
 async def read_batch(request: Request, max_bytes: int, max_items: int, now: datetime) -> Readings:
@@ -52,20 +56,58 @@ async def read_batch(request: Request, max_bytes: int, max_items: int, now: date
     too_many = Problem(413, "batch_too_large", f"a batch holds at most {max_items} measurements")
     try:
         if media == NDJSON:
-            items = await _decode_lines(body, max_items)
+            pieces = await _decode_lines(body, max_items)
         else:
-            items = await _decode_array(body, max_items)
+            pieces = await _decode_array(body, max_items)
     except TooManyItems:
         raise too_many from None
-    if len(items) > max_items:
+    if sum(map(len, pieces)) > max_items:
         raise too_many
-    return await _columns(items, to_micros(now))
+    return await _columns(pieces, to_micros(now))
 
 
-async def _decode_array(body: bytearray, max_items: int) -> list[MeasurementItem]:
-    if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
+async def _in_pieces(
+    body: bytearray, cuts: list[int], decode: Callable[[memoryview], list[MeasurementItem]]
+) -> list[list[MeasurementItem]] | None:
+    """The items between each cut and the next (both left out), a piece at a time; None if a
+    piece fails."""
+    view = memoryview(body)
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
         try:
-            return _ITEMS.decode(body)
+            pieces.append(decode(view[start + 1 : end]))
+        except (msgspec.DecodeError, *NOT_JSON):
+            return None
+        await asyncio.sleep(0)
+    return pieces
+
+
+def _array_cuts(body: bytearray) -> list[int] | None:
+    """Where to cut a JSON array of objects into pieces of about PIECE_BYTES, each of whole
+    items: at a `,` after a `}`, guessed without reading the body (and at its brackets). A
+    guess inside a string leaves that string open in its piece, and a guess inside an item
+    leaves a bracket open: the piece then fails to decode, and the body is read whole."""
+    start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]  # matches any text
+    end = len(body.rstrip())
+    if start >= end or body[start] != ord("[") or body[end - 1] != ord("]"):
+        return None
+    cuts = [start]
+    while (cut := body.find(b"},", cuts[-1] + PIECE_BYTES, end)) >= 0:
+        cuts.append(cut + 1)
+    return [*cuts, end - 1]
+
+
+def _array_piece(view: memoryview) -> list[MeasurementItem]:
+    return _ITEMS.decode(b"".join((b"[", view, b"]")))
+
+
+async def _decode_array(body: bytearray, max_items: int) -> list[list[MeasurementItem]]:
+    if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
+        cuts = _array_cuts(body)
+        if cuts is not None and (pieces := await _in_pieces(body, cuts, _array_piece)):
+            return pieces
+        try:
+            return [_ITEMS.decode(body)]
         except msgspec.ValidationError as error:  # (a subclass of DecodeError: caught first)
             first = _index_of(error)
         except NOT_JSON as error:
@@ -81,7 +123,7 @@ async def _decode_array(body: bytearray, max_items: int) -> list[MeasurementItem
         except NOT_JSON as error:
             raise malformed(error) from None
     assert bounds is not None  # the decoder finds a fault wherever the scan does
-    return await _decode_slices(body, bounds, first)
+    return [await _decode_slices(body, bounds, first)]
 
 
 async def _decode_slices(
@@ -121,13 +163,15 @@ def _find_malformed(view: memoryview, bounds: npt.NDArray[np.intp], start: int, 
     raise AssertionError("a slice that is not JSON holds an item that is not")
 
 
-async def _decode_lines(body: bytearray, max_items: int) -> list[MeasurementItem]:
+async def _decode_lines(body: bytearray, max_items: int) -> list[list[MeasurementItem]]:
     if body.count(b"\n") >= max_items and _content_lines(body, max_items + 1) > max_items:
         raise TooManyItems
-    try:
-        return _ITEM.decode_lines(body)
-    except (msgspec.DecodeError, *NOT_JSON):
-        pass
+    cuts = [-1]
+    while (cut := body.find(b"\n", cuts[-1] + PIECE_BYTES)) >= 0:
+        cuts.append(cut)
+    pieces = await _in_pieces(body, [*cuts, len(body)], _ITEM.decode_lines)
+    if pieces is not None:
+        return pieces
     # Line by line, only for a body that fails: to name the lines, and the first failing ones.
     errors: list[dict[str, Any]] = []
     for index, (number, line) in enumerate(_lines(body)):
@@ -167,29 +211,36 @@ def _content_lines(body: bytearray, stop: int) -> int:
     return sum(1 for _ in itertools.islice(_line_spans(body), stop))
 
 
-async def _columns(items: list[MeasurementItem], now: int) -> Readings:
-    """The items as columns, a slice at a time; a missing ts is `now`. 422 names the items
+async def _columns(pieces: list[list[MeasurementItem]], now: int) -> Readings:
+    """The items as columns, a piece at a time; a missing ts is `now`. 422 names the items
     whose ts is not RFC 3339 (the first 100)."""
-    texts = [item.ts for item in items]
-    micros, read = rfc3339.read_all([text or "" for text in texts])
-    errors = []
-    for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
-        text = texts[index]
-        try:
-            micros[index] = now if text is None else to_micros(msgspec.convert(text, datetime))
-        except msgspec.ValidationError as error:
-            errors.append(_error(error, index) | {"pointer": f"#/{index}/ts"})
-            if len(errors) == MAX_LISTED_ERRORS:
-                raise invalid_items(errors, more=True) from None
-        await asyncio.sleep(0) if index % SLICE == 0 else None
+    parts: list[Readings] = []
+    errors: list[dict[str, Any]] = []
+    first = 0
+    for items in pieces:
+        texts = [item.ts for item in items]
+        micros, read = rfc3339.read_all([text or "" for text in texts])
+        for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
+            text = texts[index]
+            try:
+                micros[index] = now if text is None else to_micros(msgspec.convert(text, datetime))
+            except msgspec.ValidationError as error:
+                errors.append(_error(error, first + index) | {"pointer": f"#/{first + index}/ts"})
+                if len(errors) == MAX_LISTED_ERRORS:
+                    raise invalid_items(errors, more=True) from None
+        parts.append(
+            Readings(
+                [item.room_id for item in items],
+                np.array([item.v for item in items], np.float64),
+                np.array([UNIT_CODES[item.u] for item in items], np.uint8),
+                micros,
+            )
+        )
+        first += len(items)
+        await asyncio.sleep(0)
     if errors:
         raise invalid_items(errors)
-    return Readings(
-        [item.room_id for item in items],
-        np.array([item.v for item in items], np.float64),
-        np.array([UNIT_CODES[item.u] for item in items], np.uint8),
-        micros,
-    )
+    return Readings.joined(parts)
 
 
 def _index_of(error: msgspec.ValidationError) -> int:
