@@ -1,4 +1,5 @@
-"""The batch path's rules, checked on whole columns, are validate()'s rules item by item."""
+"""The write path's rules: checked on whole columns for a batch, they are validate()'s rules
+item by item; and how single writes are committed."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roomtemp.domain.columns import UNIT_CODES, UNIT_ORDER, Readings, from_micros, to_micros
-from roomtemp.ingestion import InvalidBatch, InvalidMeasurement, Limits, validate, validate_readings
+from roomtemp.ingestion import (
+    InvalidBatch,
+    InvalidMeasurement,
+    Limits,
+    shares_commits,
+    validate,
+    validate_readings,
+)
+from roomtemp.settings import Settings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LIMITS = Limits(max_kelvin=1273.15, max_future_skew=timedelta(hours=1))
@@ -67,3 +76,16 @@ def columns_should_fail_and_store_exactly_what_validate_does(
         unit.upper() for _, _, unit, _ in items
     ]
     assert all(from_micros(to_micros(m.ts)) == m.ts for m in expected)
+
+
+@pytest.mark.parametrize(
+    ("url", "shared"),
+    [("memory://", False), ("sqlite:///x.sqlite3", True), ("postgresql://h/db", True)],
+)
+def shared_commits_should_default_to_where_a_commit_costs_a_flush(url: str, shared: bool) -> None:
+    assert shares_commits(Settings(database_url=url)) is shared
+
+
+def shared_commits_should_follow_the_setting_when_given() -> None:
+    assert shares_commits(Settings(database_url="memory://", shared_commits=True))
+    assert not shares_commits(Settings(database_url="sqlite:///x", shared_commits=False))
