@@ -18,7 +18,7 @@ from roomtemp.domain.units import Unit
 UNIT_DESCRIPTION = "K (kelvin), C (Celsius) or F (Fahrenheit), case-insensitive"
 
 
-class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
+class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """One measurement as posted to /measurements/{room_id}."""
 
     v: Annotated[
@@ -44,7 +44,7 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = None
 
 
-class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True):
+class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One measurement of a batch: the same, with its room, and its ts as text: a batch's
     timestamps are read all at once (domain/rfc3339.py)."""
 
