@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from roomtemp.domain.columns import UNIT_ORDER, Columns, Readings, from_micros, to_micros
 from roomtemp.domain.measurements import (
@@ -134,24 +135,7 @@ _EARLIEST, _LATEST = to_micros(EARLIEST), to_micros(LATEST)
 def validate_readings(readings: Readings, *, now: datetime, limits: Limits) -> Columns:
     """The rules of validate(), checked for a whole batch at once: the measurements to store,
     in kelvin; InvalidBatch counts every item that breaks a rule and explains the first ones."""
-    codes: dict[str, int] = {}
-    rooms = np.array([codes.setdefault(r, len(codes)) for r in readings.room_ids], np.int32)
-    names = list(codes)
-    values, units, micros = readings.values, readings.units, readings.micros
-    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, refused below
-        kelvin = np.where(
-            units == _CELSIUS,
-            values + 273.15,
-            np.where(units == _FAHRENHEIT, (values + 459.67) * 5 / 9, values),
-        )  # the very operations of to_kelvin(), so the very same floats
-        invalid = (
-            np.array([not _is_room_id(name) for name in names], np.bool_)[rooms]
-            | ~(values >= _ZEROS[units])  # NaN too
-            | (kelvin > limits.max_kelvin)
-            | (micros < _EARLIEST)
-            | (micros >= _LATEST)
-            | (micros - to_micros(now) > limits.max_future_skew // MICROSECOND)
-        )
+    columns, invalid = sort_out(readings, now=now, limits=limits)
     if invalid.any():
         failing = np.flatnonzero(invalid)
         problems = [
@@ -160,15 +144,49 @@ def validate_readings(readings: Readings, *, now: datetime, limits: Limits) -> C
             for problem in _explained(readings, index, now, limits)
         ]
         raise InvalidBatch(problems, len(failing))
-    return Columns(names, rooms, micros, kelvin)
+    return columns
 
 
-def _is_room_id(room_id: str) -> bool:
+def sort_out(
+    readings: Readings, *, now: datetime, limits: Limits
+) -> tuple[Columns, npt.NDArray[np.bool_]]:
+    """The valid items, in kelvin, as columns; and which items break a rule of validate(), for
+    a protocol that stores what is valid and reports the rest (InfluxDB's partial writes)."""
+    given: dict[str, int] = {}
+    posted = np.array([given.setdefault(r, len(given)) for r in readings.room_ids], np.int32)
+    # Each room id as the room it names (check_room_id's), or None: two spellings of one room
+    # are one room.
+    rooms: dict[str, int] = {}
+    named = [_room_of(room_id) for room_id in given]
+    codes = np.array(
+        [-1 if r is None else rooms.setdefault(r, len(rooms)) for r in named], np.int64
+    )
+    values, units, micros = readings.values, readings.units, readings.micros
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, refused below
+        kelvin = np.where(
+            units == _CELSIUS,
+            values + 273.15,
+            np.where(units == _FAHRENHEIT, (values + 459.67) * 5 / 9, values),
+        )  # the very operations of to_kelvin(), so the very same floats
+        invalid = (
+            (codes[posted] < 0)
+            | ~(values >= _ZEROS[units])  # NaN too
+            | (kelvin > limits.max_kelvin)
+            | (micros < _EARLIEST)
+            | (micros >= _LATEST)
+            | (micros - to_micros(now) > limits.max_future_skew // MICROSECOND)
+        )
+    valid = ~invalid
+    return Columns.of_valid(
+        list(rooms), codes[posted][valid], micros[valid], kelvin[valid]
+    ), invalid
+
+
+def _room_of(room_id: str) -> str | None:
     try:
-        check_room_id(room_id)
+        return check_room_id(room_id)
     except InvalidRoomId:
-        return False
-    return True
+        return None
 
 
 def _explained(readings: Readings, index: int, now: datetime, limits: Limits) -> list[FieldProblem]:

@@ -14,6 +14,7 @@ from roomtemp.ingestion import (
     InvalidMeasurement,
     Limits,
     shares_commits,
+    sort_out,
     validate,
     validate_readings,
 )
@@ -47,7 +48,7 @@ items = st.lists(st.tuples(rooms, values, units, stamps), max_size=30)
 
 @settings(max_examples=300, deadline=None)
 @given(items=items)
-def columns_should_fail_and_store_exactly_what_validate_does(
+def columns_should_refuse_and_store_exactly_what_validate_does(
     items: list[tuple[str, float, str, datetime]],
 ) -> None:
     readings = Readings(
@@ -62,6 +63,10 @@ def columns_should_fail_and_store_exactly_what_validate_does(
             expected.append(validate(room, value, unit, ts, now=NOW, limits=LIMITS))
         except InvalidMeasurement as error:
             failing.append((index, error.problems))
+    valid, invalid = sort_out(readings, now=NOW, limits=LIMITS)
+    assert np.flatnonzero(invalid).tolist() == [index for index, _ in failing]
+    assert valid.measurements() == expected
+    assert sorted(valid.names) == sorted({m.room_id for m in expected})
     if failing:
         with pytest.raises(InvalidBatch) as raised:
             validate_readings(readings, now=NOW, limits=LIMITS)

@@ -77,6 +77,17 @@ class Columns:
         return len(self.rooms)
 
     @classmethod
+    def of_valid(cls, names: list[str], rooms: Int64s, micros: Int64s, kelvin: Floats) -> "Columns":
+        """Columns of the rooms that items name, of `names` (those named by no item left out:
+        storing them would make empty rooms)."""
+        named = np.bincount(rooms, minlength=len(names)) > 0
+        if named.all():
+            return cls(names, rooms.astype(np.int32), micros, kelvin)
+        codes = (np.cumsum(named) - 1).astype(np.int32)
+        kept = [name for name, used in zip(names, named.tolist(), strict=True) if used]
+        return cls(kept, codes[rooms], micros, kelvin)
+
+    @classmethod
     def of(cls, measurements: Sequence[Measurement]) -> "Columns":
         codes: dict[str, int] = {}
         rooms = [codes.setdefault(m.room_id, len(codes)) for m in measurements]
