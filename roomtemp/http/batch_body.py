@@ -1,11 +1,11 @@
 """Reading a batch body into columns, at a cost bounded by the body whatever it holds.
 
-Items are counted before they are decoded: a body holds at most as many objects as `{`
-bytes, so when those are few enough the whole body is decoded at once, in C, and stops at the
-first item that is not a measurement; otherwise, and to list failing items, the items are
-found by a scan (json_items.py) and decoded a slice at a time. At most 100 failing items are
-explained. The event loop is served between slices: single writes wait behind a batch for
-milliseconds, not for the 100 ms a 100,000-item batch took to read and validate.
+Items are counted before they are decoded: a JSON array holds at most as many objects as `{`
+bytes, and NDJSON as many items as lines. A body within the limit is cut into pieces of ~256
+KiB at guessed item boundaries and decoded, in C, a piece at a time, the event loop served in
+between (single writes waited ~100 ms behind a 100,000-item batch read at once). A body that
+fails to decode so, or whose count is in doubt, has its items found by a scan (json_items.py)
+or line by line, and decoded until the first 100 failing ones are known.
 """
 
 import asyncio

@@ -1,8 +1,9 @@
 """Where the items of a JSON array begin and end, found without decoding them.
 
-A batch is counted before a single item is decoded, so that a body of four million `1,` is a
-413 at the cost of a scan, not of four million Python objects (1.9 GB, 14 s, seen); and a valid
-batch is then decoded a slice of items at a time. The scan reads the body a megabyte at a
+A batch whose items cannot be counted more cheaply is counted before a single item is
+decoded, so that a body of four million `1,` is a 413 at the cost of a scan, not of four
+million Python objects (1.9 GB, 14 s, seen); and the items of a batch that fails are decoded
+a slice at a time, to explain the first failing ones. The scan reads the body 256 KiB at a
 time, as arrays: it finds the quotes that open and close strings (a quote escaped by an odd
 number of backslashes does not), and outside strings the depth of brackets, whose commas at
 depth 1 separate the items.
