@@ -217,7 +217,9 @@ async def _columns(pieces: list[list[MeasurementItem]], now: int) -> Readings:
     parts: list[Readings] = []
     errors: list[dict[str, Any]] = []
     first = 0
-    for items in pieces:
+    pieces.reverse()
+    while pieces:
+        items = pieces.pop()  # and gone once turned into columns: 100,000 are ~20 MB
         texts = [item.ts for item in items]
         micros, read = rfc3339.read_all([text or "" for text in texts])
         for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
