@@ -98,14 +98,19 @@ def _array_cuts(body: bytearray) -> list[int] | None:
 
 
 def _array_piece(view: memoryview) -> list[MeasurementItem]:
-    return _ITEMS.decode(b"".join((b"[", view, b"]")))
+    items = _ITEMS.decode(b"".join((b"[", view, b"]")))
+    if not items:  # nothing between two cuts: a trailing comma, which JSON does not allow
+        raise msgspec.DecodeError("an empty piece")
+    return items
 
 
 async def _decode_array(body: bytearray, max_items: int) -> list[list[MeasurementItem]]:
     if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
         cuts = _array_cuts(body)
-        if cuts is not None and (pieces := await _in_pieces(body, cuts, _array_piece)):
-            return pieces
+        if cuts is not None and len(cuts) > 2:  # (in one piece: read whole, `[]` included)
+            pieces = await _in_pieces(body, cuts, _array_piece)
+            if pieces is not None:
+                return pieces
         try:
             return [_ITEMS.decode(body)]
         except msgspec.ValidationError as error:  # (a subclass of DecodeError: caught first)

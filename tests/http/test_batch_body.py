@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roomtemp.http import batch_body
+from roomtemp.http.problems import Problem
 from roomtemp.http.schemas import MeasurementItem
 
 # Room ids full of what a guessed cut might be fooled by.
@@ -37,3 +38,15 @@ async def pieces_should_hold_the_items_of_the_whole(
         from_lines = await batch_body._decode_lines(bytearray(lines), 1000)
     assert [item for piece in from_array for item in piece] == batch
     assert [item for piece in from_lines for item in piece] == batch
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'[{"room_id": "a", "v": 1},]', b'[{"room_id": "a", "v": 1},,{"room_id": "b", "v": 1}]'],
+)
+async def a_body_that_is_not_json_should_not_pass_for_pieces_of_it(body: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_body, "PIECE_BYTES", 1)
+        with pytest.raises(Problem) as raised:
+            await batch_body._decode_array(bytearray(body), 1000)
+    assert raised.value.status == 400
