@@ -88,7 +88,9 @@ def _array_cuts(body: bytearray) -> list[int] | None:
     guess inside a string leaves that string open in its piece, and a guess inside an item
     leaves a bracket open: the piece then fails to decode, and the body is read whole."""
     start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]  # matches any text
-    end = len(body.rstrip())
+    end = len(body)
+    while end > start and body[end - 1] in b" \t\r\n" and len(body) - end < 16:
+        end -= 1  # (a body with more whitespace at its end is read whole)
     if start >= end or body[start] != ord("[") or body[end - 1] != ord("]"):
         return None
     cuts = [start]
