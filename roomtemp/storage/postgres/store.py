@@ -73,6 +73,8 @@ class PostgresStore:
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def add_columns(self, columns: Columns) -> WriteResult:
+        if len(columns) < COPY_FROM:  # one statement (below) costs less than COPY's round trips
+            return await self.add(columns.measurements())
         async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
             async with connection.transaction():
                 rooms = await self._resolve_rooms(connection, set(columns.names))
