@@ -20,6 +20,7 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.series import bucket_edges
 from roomtemp.storage import MeasurementStore
+from roomtemp.storage.postgres import store as postgres_store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SPAN_MINUTES = 60 * 24 * 45  # writes spread over 45 days before T0
@@ -64,7 +65,13 @@ async def write_all(
                 conflicts.append(index)
         if way != "add_each":
             try:
-                await (store.add(batch) if way == "add" else store.add_columns(Columns.of(batch)))
+                if way == "add":
+                    await store.add(batch)
+                else:
+                    with pytest.MonkeyPatch.context() as patch:
+                        # As many as a batch of 100,000 would, through PostgreSQL's COPY path.
+                        patch.setattr(postgres_store, "COPY_FROM", 1)
+                        await store.add_columns(Columns.of(batch))
             except ConflictingMeasurements:
                 assert conflicts
                 continue
