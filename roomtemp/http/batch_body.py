@@ -34,14 +34,14 @@ from roomtemp.http.json_body import (
 )
 from roomtemp.http.json_items import TooManyItems, item_bounds
 from roomtemp.http.problems import MAX_LISTED_ERRORS, Problem
-from roomtemp.http.schemas import MeasurementItem
+from roomtemp.http.schemas import PostedItem
 
 # Between two turns of the event loop: bytes of a valid body decoded and turned into columns
 # (~1 ms), or items decoded one by one in a body that fails.
 PIECE_BYTES = 256 * 1024
 SLICE = 5_000
-_ITEMS = msgspec.json.Decoder(list[MeasurementItem])
-_ITEM = msgspec.json.Decoder(MeasurementItem)
+_ITEMS = msgspec.json.Decoder(list[PostedItem])
+_ITEM = msgspec.json.Decoder(PostedItem)
 _BLANK = re.compile(rb"[ \t\r]*")
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 
@@ -67,8 +67,8 @@ async def read_batch(request: Request, max_bytes: int, max_items: int, now: date
 
 
 async def _in_pieces(
-    body: bytearray, cuts: list[int], decode: Callable[[memoryview], list[MeasurementItem]]
-) -> list[list[MeasurementItem]] | None:
+    body: bytearray, cuts: list[int], decode: Callable[[memoryview], list[PostedItem]]
+) -> list[list[PostedItem]] | None:
     """The items between each cut and the next (both left out), a piece at a time; None if a
     piece fails."""
     view = memoryview(body)
@@ -99,14 +99,14 @@ def _array_cuts(body: bytearray) -> list[int] | None:
     return [*cuts, end - 1]
 
 
-def _array_piece(view: memoryview) -> list[MeasurementItem]:
+def _array_piece(view: memoryview) -> list[PostedItem]:
     items = _ITEMS.decode(b"".join((b"[", view, b"]")))
     if not items:  # nothing between two cuts: a trailing comma, which JSON does not allow
         raise msgspec.DecodeError("an empty piece")
     return items
 
 
-async def _decode_array(body: bytearray, max_items: int) -> list[list[MeasurementItem]]:
+async def _decode_array(body: bytearray, max_items: int) -> list[list[PostedItem]]:
     if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
         cuts = _array_cuts(body)
         if cuts is not None and len(cuts) > 2:  # (in one piece: read whole, `[]` included)
@@ -135,10 +135,10 @@ async def _decode_array(body: bytearray, max_items: int) -> list[list[Measuremen
 
 async def _decode_slices(
     body: bytearray, bounds: npt.NDArray[np.intp], first: int
-) -> list[MeasurementItem]:
+) -> list[PostedItem]:
     """Items decoded a slice at a time, from `first` on; 422 lists the first failing ones."""
     view = memoryview(body)
-    items: list[MeasurementItem] = []
+    items: list[PostedItem] = []
     errors: list[dict[str, Any]] = []
     start, count = first, len(bounds) - 1
     while start < count and len(errors) < MAX_LISTED_ERRORS:
@@ -170,7 +170,7 @@ def _find_malformed(view: memoryview, bounds: npt.NDArray[np.intp], start: int, 
     raise AssertionError("a slice that is not JSON holds an item that is not")
 
 
-async def _decode_lines(body: bytearray, max_items: int) -> list[list[MeasurementItem]]:
+async def _decode_lines(body: bytearray, max_items: int) -> list[list[PostedItem]]:
     if body.count(b"\n") >= max_items and _content_lines(body, max_items + 1) > max_items:
         raise TooManyItems
     cuts = [-1]
@@ -218,7 +218,7 @@ def _content_lines(body: bytearray, stop: int) -> int:
     return sum(1 for _ in itertools.islice(_line_spans(body), stop))
 
 
-async def _columns(pieces: list[list[MeasurementItem]], now: int) -> Readings:
+async def _columns(pieces: list[list[PostedItem]], now: int) -> Readings:
     """The items as columns, a piece at a time; a missing ts is `now`. 422 names the items
     whose ts is not RFC 3339 (the first 100)."""
     parts: list[Readings] = []

@@ -11,13 +11,13 @@ import msgspec
 from fastapi import Request
 
 from roomtemp.http.problems import Problem
-from roomtemp.http.schemas import MeasurementIn
+from roomtemp.http.schemas import PostedMeasurement
 
 T = TypeVar("T")
 MAX_SINGLE_BODY_BYTES = 64 * 1024
 NDJSON = "application/x-ndjson"
 
-_SINGLE = msgspec.json.Decoder(MeasurementIn)
+_SINGLE = msgspec.json.Decoder(PostedMeasurement)
 # msgspec says where: "Expected `float`, got `str` - at `$[3].v`"
 _MESSAGE_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
 
@@ -82,7 +82,7 @@ def malformed(error: Exception, where: str = "") -> Problem:
     return Problem(400, "malformed_json", f"the body is not JSON{where}: {error}")
 
 
-async def read_measurement(request: Request) -> MeasurementIn:
+async def read_measurement(request: Request) -> PostedMeasurement:
     if not is_json(media_type(request)):
         raise unsupported(request, "application/json")
     body = await read_body(request, MAX_SINGLE_BODY_BYTES)

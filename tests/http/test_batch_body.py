@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 
 from roomtemp.http import batch_body
 from roomtemp.http.problems import Problem
-from roomtemp.http.schemas import MeasurementItem
+from roomtemp.http.schemas import PostedItem
 
 # Room ids full of what a guessed cut might be fooled by.
 room_ids = st.text(alphabet=st.sampled_from('ab},{"\\\n: é'), min_size=1, max_size=10)
 items = st.lists(
     st.builds(
-        MeasurementItem,
+        PostedItem,
         room_id=room_ids,
         v=st.floats(0, 1000),
         u=st.sampled_from(["K", "C", "f"]),
@@ -27,7 +27,7 @@ items = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(batch=items, piece_bytes=st.sampled_from([1, 2, 5, 17, 100]), spaced=st.booleans())
 async def pieces_should_hold_the_items_of_the_whole(
-    batch: list[MeasurementItem], piece_bytes: int, spaced: bool
+    batch: list[PostedItem], piece_bytes: int, spaced: bool
 ) -> None:
     encoded = [msgspec.json.encode(item) for item in batch]
     array = b"[" + (b" ,\n " if spaced else b",").join(encoded) + b"]"
