@@ -38,8 +38,24 @@ writes = st.lists(
 windows = st.tuples(offsets, st.integers(0, SPAN_MINUTES)).map(
     lambda w: (T0 + w[0], T0 + w[0] + timedelta(minutes=w[1]))
 )
-ZONES = [None, ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata")]
-BUCKETS = [timedelta(minutes=10), timedelta(hours=1), timedelta(hours=3), timedelta(days=1)]
+# Zones a whole number of hours, half hours and quarter hours from UTC, with and without DST.
+ZONES = [
+    None,
+    *map(
+        ZoneInfo,
+        [
+            "Europe/Berlin",
+            "Asia/Kolkata",  # +5:30
+            "Asia/Kathmandu",  # +5:45
+            "Pacific/Chatham",  # +12:45 / +13:45
+            "Australia/Adelaide",  # +9:30 / +10:30
+            "America/St_Johns",  # Newfoundland, -3:30 / -2:30
+        ],
+    ),
+]
+BUCKETS = [
+    timedelta(minutes=minutes) for minutes in (7, 10, 15, 30, 45, 60, 180, 24 * 60, 2 * 24 * 60)
+]
 PROPERTY = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -77,12 +77,6 @@ class MeasurementStore(TokenStore, Protocol):
     ) -> list[tuple[datetime, float]]:
         """The room's first `limit` measurements (ts, kelvin) with start <= ts < end, in order."""
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        """The room's measurements (ts, kelvin) with start <= ts < end for any of the ranges
-        (sorted, apart), in order, in one round trip."""
-
     async def rooms(self) -> list[Room]:
         """Every room that ever had a measurement, in no particular order."""
 

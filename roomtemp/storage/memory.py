@@ -125,15 +125,6 @@ class InMemoryStore:
             return []
         return [(ts, room.raw.values[ts]) for ts in room.raw.between(start, end)[:limit]]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        room = self._rooms.get(room_id)
-        if room is None:
-            return []
-        values = room.raw.values
-        return [(ts, values[ts]) for start, end in ranges for ts in room.raw.between(start, end)]
-
     async def rooms(self) -> list[Room]:
         found = []
         for room_id, room in self._rooms.items():

@@ -189,21 +189,10 @@ class PostgresStore:
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:
             return []
-        parts: list[str] = []
-        parameters: list[Any] = [room_id]
-        for index, piece in enumerate(pieces):
-            bounds = {"start": len(parameters) + 1, "end": len(parameters) + 2}
-            parameters += [piece.start, piece.end]
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF_RAW.format(piece=index, **bounds))
-            else:
-                parameters.append(piece.width // timedelta(seconds=1))
-                parts.append(
-                    sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
-                )
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(" UNION ALL ".join(parts), *parameters)
-        # UNION ALL promises no order: each row says which piece it is.
+            rows = await self._pool.fetch(sql.SUMMARISE, room_id, widths, starts, stops)
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def buckets(
@@ -220,16 +209,6 @@ class PostgresStore:
     ) -> list[tuple[datetime, float]]:
         async with unavailable_as_storage_errors():
             rows = await self._pool.fetch(sql.RAW, room_id, start, end, limit)
-        return [(row[0], row[1]) for row in rows]
-
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        if not ranges:
-            return []
-        starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW_IN, room_id, starts, stops)
         return [(row[0], row[1]) for row in rows]
 
     async def rooms(self) -> list[Room]:

@@ -7,13 +7,14 @@ as integer microseconds since the Unix epoch.
 """
 
 import asyncio
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -119,23 +120,23 @@ class SqliteStore:
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:
             return []
-        parts: list[str] = []
-        parameters: list[Any] = []
-        for piece in pieces:
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF["raw"])
-                parameters += [room_id, sql.to_micros(piece.start), sql.to_micros(piece.end)]
-            else:
-                parts.append(sql.SUMMARY_OF["buckets"])
-                parameters += [
-                    room_id,
-                    piece.width // timedelta(seconds=1),
+        encoded = json.dumps(
+            [
+                [
+                    None if piece.width is None else piece.width // timedelta(seconds=1),
                     sql.to_micros(piece.start),
                     sql.to_micros(piece.end),
                 ]
-        query = " UNION ALL ".join(parts)
-        rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [sql.summary(row) for row in rows]
+                for piece in pieces
+            ]
+        )
+        rows = await self._read(
+            lambda connection: connection.execute(sql.SUMMARISE, (encoded, room_id)).fetchall()
+        )
+        found: list[Summary | None] = [None] * len(pieces)
+        for row in rows:
+            found[row[0]] = sql.summary(row[1:])
+        return found
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
@@ -163,27 +164,6 @@ class SqliteStore:
         parameters = (room_id, sql.to_micros(start), sql.to_micros(end), limit)
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
         return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
-
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        def query(connection: sqlite3.Connection) -> list[tuple[datetime, float]]:
-            found = []
-            # SQLite may allow as few as 32,766 parameters a statement: 10,000 ranges at a time.
-            for first in range(0, len(ranges), 10_000):
-                chunk = ranges[first : first + 10_000]
-                values = ", ".join(["(?, ?)"] * len(chunk))
-                rows = connection.execute(
-                    f"WITH ranges (start, stop) AS (VALUES {values})"
-                    f" SELECT ts, kelvin FROM measurements JOIN ranges"
-                    f" ON ts >= ranges.start AND ts < ranges.stop"
-                    f" WHERE room = {sql.ROOM} ORDER BY ts",
-                    [*(sql.to_micros(ts) for pair in chunk for ts in pair), room_id],
-                ).fetchall()
-                found += [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
-            return found
-
-        return await self._read(query) if ranges else []
 
     async def rooms(self) -> list[Room]:
         query = (

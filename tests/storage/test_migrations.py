@@ -16,7 +16,8 @@ from roomtemp.storage.migrations import migrations_for
 def every_backend_should_ship_the_same_migration_versions() -> None:
     sqlite = [(m.version, m.name) for m in migrations_for("sqlite")]
     assert sqlite == [(m.version, m.name) for m in migrations_for("postgres")]
-    assert [version for version, _ in sqlite] == list(range(1, len(sqlite) + 1))
+    # Parallel branches take numbers apart, so there may be gaps; never a repeat.
+    assert [version for version, _ in sqlite] == sorted({version for version, _ in sqlite})
 
 
 async def migrate_should_apply_everything_once(persistent_url: str) -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.domain.rollups import DAY, HOUR, Piece, Summary, floor_to
+from roomtemp.domain.rollups import DAY, HOUR, QUARTER, Piece, Summary, floor_to
 from roomtemp.storage import MeasurementStore
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -86,12 +86,27 @@ async def raw_should_list_in_order_up_to_a_limit(store: MeasurementStore) -> Non
     ]
 
 
-async def raw_in_should_read_several_ranges_at_once(store: MeasurementStore) -> None:
-    await store.add([at(minute, kelvin=290.0 + minute) for minute in range(10)])
-    ranges = [(at(1).ts, at(3).ts), (at(6).ts, at(7).ts), (at(20).ts, at(30).ts)]
-    rows = await store.raw_in("hall", ranges)
-    assert [ts for ts, _ in rows] == [at(1).ts, at(2).ts, at(6).ts]
-    assert await store.raw_in("hall", []) == []
+async def summarise_should_answer_thousands_of_pieces_each_for_itself(
+    store: MeasurementStore,
+) -> None:
+    await store.add([at(minute, kelvin=290.0 + minute % 7) for minute in range(0, 600, 3)])
+    pieces = [
+        Piece(at(minute).ts, at(minute + 1).ts, None if minute % 2 else QUARTER)
+        for minute in range(0, 600)
+    ] * 10
+    found = await store.summarise("hall", pieces)
+    assert len(found) == len(pieces)
+    for piece, summary in zip(pieces, found, strict=True):
+        minute = (piece.start - at(0).ts) // timedelta(minutes=1)
+        if piece.width is None and minute % 3 == 0:  # a raw minute holding a measurement
+            assert summary is not None
+            assert (summary.count, summary.first_ts) == (1, piece.start)
+            assert summary.total == 290.0 + minute % 7
+        elif piece.width is None or (piece.start - at(0).ts) % QUARTER:
+            assert summary is None  # no measurement, or no quarter starting in the minute
+        else:
+            assert summary is not None
+            assert summary.count == 5  # a quarter hour of measurements every 3 minutes
 
 
 async def rooms_should_summarise_every_room(store: MeasurementStore) -> None:

@@ -1,0 +1,88 @@
+"""The shape of the plans that read a window: each piece one range search of the primary key,
+however many pieces and however much history the room holds (issue 10, item 3: edge ranges
+joined against every raw row made a year's series by Kolkata days take 17 s)."""
+
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from roomtemp.domain.measurements import Measurement
+from roomtemp.storage import migrate, open_store, postgres_sql, sqlite_sql
+
+T0 = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+async def _fill(url: str) -> None:
+    """Two rooms, a month at one measurement a minute: enough for a planner to see a history."""
+    await migrate(url)
+    store = await open_store(url)
+    try:
+        for room in ("hall", "kitchen"):
+            await store.add(
+                [
+                    Measurement(room, T0 - timedelta(minutes=minute), 290.0 + minute % 60 / 10)
+                    for minute in range(30 * 24 * 60)
+                ]
+            )
+    finally:
+        await store.close()
+
+
+async def sqlite_should_search_the_primary_key_once_per_piece(sqlite_url: str) -> None:
+    await _fill(sqlite_url)
+    pieces = json.dumps([[None, 0, 10**15], [900, 0, 10**15]])
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        connection.execute("ANALYZE")
+        plan = [
+            row[3]
+            for row in connection.execute(
+                "EXPLAIN QUERY PLAN " + sqlite_sql.SUMMARISE, (pieces, "hall")
+            )
+        ]
+    connection.close()
+    assert "SEARCH measurements USING PRIMARY KEY (room=? AND ts>? AND ts<?)" in plan
+    assert "SEARCH rollups USING PRIMARY KEY (room=? AND width=? AND start>? AND start<?)" in plan
+    scanned = {step.split()[1] for step in plan if step.startswith("SCAN ")}
+    assert scanned == {"pieces", "json_each"}  # the list of pieces, never a table
+
+
+async def postgres_should_scan_an_index_range_once_per_piece(postgres_url: str) -> None:
+    await _fill(postgres_url)
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        await connection.execute("ANALYZE")
+        starts = [T0 - timedelta(days=day, hours=5, minutes=30) for day in range(20)]
+        widths = [None if day % 2 else 900 for day in range(20)]
+        stops = [start + timedelta(hours=1) for start in starts]
+        explained = await connection.fetchval(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + postgres_sql.SUMMARISE,
+            "hall",
+            widths,
+            starts,
+            stops,
+        )
+    finally:
+        await connection.close()
+    scans = list(_scans(json.loads(explained)[0]["Plan"]))
+    tables = {node["Relation Name"] for node in scans}
+    assert tables == {"measurements", "rollups", "rooms"}
+    for node in scans:
+        if node["Relation Name"] == "rooms":
+            continue
+        assert node["Node Type"] in {"Index Scan", "Index Only Scan"}, node["Node Type"]
+        condition = node["Index Cond"]
+        assert re.search(r">= pieces(_\d+)?\.start\).* < pieces(_\d+)?\.stop\)", condition), (
+            condition
+        )
+        assert node["Actual Loops"] == 10  # once per piece of its kind, not once per row
+
+
+def _scans(node: dict[str, Any]) -> Any:
+    if "Relation Name" in node:
+        yield node
+    for child in node.get("Plans", []):
+        yield from _scans(child)
