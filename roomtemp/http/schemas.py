@@ -197,6 +197,13 @@ class SeriesOut(BaseModel):
     points: list[Point] = Field(description="one per non-empty bucket, in time order")
 
 
+class WindowOut(BaseModel):
+    v: float = Field(description="the mean")
+    min: float
+    max: float
+    count: int
+
+
 class RoomOut(BaseModel):
     room_id: str
     count: int = Field(description="measurements ever stored")
@@ -204,6 +211,10 @@ class RoomOut(BaseModel):
     last_ts: datetime
     last_v: float = Field(description="the value at last_ts")
     u: Unit
+    window: WindowOut | None = Field(
+        default=None,
+        description="with ?window= only: the room over that last duration (null: nothing then)",
+    )
 
 
 class Reading(BaseModel):

@@ -18,6 +18,7 @@ from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
 from roomtemp.storage import postgres_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.room_keys import RoomKeys
 
 # Errors that say "the database is not there right now", not "this request is wrong".
 _UNAVAILABLE = (
@@ -65,7 +66,7 @@ def _summary(row: Sequence[Any]) -> Summary | None:
 class PostgresStore:
     def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
         self._pool = pool
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int, db_timeout: float) -> "PostgresStore":
@@ -178,7 +179,8 @@ class PostgresStore:
 
     async def _resolve_rooms(self, connection: Connection, names: set[str]) -> dict[str, int]:
         """The ids of the rooms named, inserting those that are new."""
-        keys = {name: self._room_keys[name] for name in names if name in self._room_keys}
+        known = {name: self._room_keys.get(name) for name in names}
+        keys = {name: key for name, key in known.items() if key is not None}
         # A room another writer inserts at the same moment is invisible to this statement's
         # snapshot once its insert has waited for that writer: the next round sees it.
         while absent := sorted(names - keys.keys()):
@@ -211,10 +213,23 @@ class PostgresStore:
             rows = await self._pool.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
-    async def rooms(self) -> list[Room]:
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.ROOMS)
+            rows = await self._pool.fetch(sql.ROOMS, after, limit)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
+        async with unavailable_as_storage_errors():
+            rows = await self._pool.fetch(
+                sql.SUMMARISE_ROOMS, list(room_ids), widths, starts, stops
+            )
+        return {row[0]: _summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         async with unavailable_as_storage_errors():

@@ -27,6 +27,7 @@ from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import sqlite_migrations
 from roomtemp.storage import sqlite_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.room_keys import RoomKeys
 from roomtemp.storage.sqlite_connection import WriteLock, connect, path_from_url, transaction
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
@@ -120,16 +121,7 @@ class SqliteStore:
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:
             return []
-        encoded = json.dumps(
-            [
-                [
-                    None if piece.width is None else piece.width // timedelta(seconds=1),
-                    sql.to_micros(piece.start),
-                    sql.to_micros(piece.end),
-                ]
-                for piece in pieces
-            ]
-        )
+        encoded = sql.pieces_json(pieces)
         rows = await self._read(
             lambda connection: connection.execute(sql.SUMMARISE, (encoded, room_id)).fetchall()
         )
@@ -165,13 +157,22 @@ class SqliteStore:
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
         return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
 
-    async def rooms(self) -> list[Room]:
-        query = (
-            "SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin"
-            " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        rows = await self._read(
+            lambda connection: connection.execute(sql.ROOMS, (after, limit)).fetchall()
         )
-        rows = await self._read(lambda connection: connection.execute(query).fetchall())
         return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        parameters = (sql.pieces_json(pieces), json.dumps(list(room_ids)))
+        rows = await self._read(
+            lambda connection: connection.execute(sql.SUMMARISE_ROOMS, parameters).fetchall()
+        )
+        return {row[0]: sql.summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         return await self._read(

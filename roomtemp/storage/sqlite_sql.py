@@ -2,12 +2,13 @@
 microseconds since the Unix epoch; in rollups, a bucket's width is in seconds (0: the room's
 total)."""
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from roomtemp.domain.rollups import EPOCH, MICROSECOND, Summary, deltas
+from roomtemp.domain.rollups import EPOCH, MICROSECOND, Piece, Summary, deltas
 
 INSERT = "INSERT INTO measurements (room, ts, kelvin) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 STORED_VALUE = "SELECT kelvin FROM measurements WHERE room = ? AND ts = ?"
@@ -56,6 +57,20 @@ def from_micros(micros: int) -> datetime:
     return EPOCH + micros * MICROSECOND
 
 
+def pieces_json(pieces: Sequence[Piece]) -> str:
+    """Pieces as SUMMARISE reads them: [[width in seconds or null, start, stop], ...]."""
+    return json.dumps(
+        [
+            [
+                None if piece.width is None else piece.width // timedelta(seconds=1),
+                to_micros(piece.start),
+                to_micros(piece.end),
+            ]
+            for piece in pieces
+        ]
+    )
+
+
 def summary(row: Sequence[Any]) -> Summary | None:
     count, total, minimum, maximum, first, last = row
     if not count:
@@ -92,3 +107,36 @@ def rollup_rows(stored: list[tuple[int, datetime, float]]) -> list[tuple[Any, ..
 INSERT_TOKEN = "INSERT INTO tokens VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
 TOKENS = "SELECT token_id, name, scopes, digest, created FROM tokens ORDER BY created, name"
 REVOKE_TOKEN = "DELETE FROM tokens WHERE name = ?"
+
+# Rooms in code point order (SQLite's BINARY collation compares UTF-8 bytes), along the name's
+# unique index: a page of a hundred thousand rooms reads only its own rows.
+ROOMS = """
+SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin
+FROM rooms JOIN rollups ON rollups.room = rooms.id AND width = 0 AND start = 0
+WHERE ?1 IS NULL OR name > ?1
+ORDER BY name LIMIT coalesce(?2, -1)
+"""
+# SUMMARISE for several rooms (a JSON array of names), each room's pieces merged.
+SUMMARISE_ROOMS = """
+WITH pieces (width, start, stop) AS (
+    SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)
+), asked (id, name) AS (
+    SELECT id, name FROM rooms WHERE name IN (SELECT value FROM json_each(?2))
+), parts AS (
+    SELECT asked.name, count(*) AS count, sum(kelvin) AS total, min(kelvin) AS minimum,
+           max(kelvin) AS maximum, min(ts) AS first_ts, max(ts) AS last_ts
+    FROM asked CROSS JOIN pieces CROSS JOIN measurements
+    WHERE pieces.width IS NULL AND measurements.room = asked.id
+      AND measurements.ts >= pieces.start AND measurements.ts < pieces.stop
+    GROUP BY asked.name
+    UNION ALL
+    SELECT asked.name, sum(count), sum(total), min(minimum), max(maximum), min(first_ts),
+           max(last_ts)
+    FROM asked CROSS JOIN pieces CROSS JOIN rollups
+    WHERE rollups.room = asked.id AND rollups.width = pieces.width
+      AND rollups.start >= pieces.start AND rollups.start < pieces.stop
+    GROUP BY asked.name
+)
+SELECT name, sum(count), sum(total), min(minimum), max(maximum), min(first_ts), max(last_ts)
+FROM parts GROUP BY name
+"""

@@ -109,6 +109,33 @@ async def summarise_should_answer_thousands_of_pieces_each_for_itself(
             assert summary.count == 5  # a quarter hour of measurements every 3 minutes
 
 
+async def rooms_should_come_in_code_point_order_a_page_at_a_time(store: MeasurementStore) -> None:
+    names = ["Zimmer", "attic", "Äpfel", "Büro", "hall", "Ω", "10", "9", "a b", "a", "Hall"]
+    await store.add([Measurement(name, T0, 290.0) for name in names])
+    seen: list[str] = []
+    while page := await store.rooms(seen[-1] if seen else None, 4):
+        assert len(page) <= 4
+        seen += [room.room_id for room in page]
+    assert seen == sorted(names)  # code point order, whatever the database's collation
+    assert [room.room_id for room in await store.rooms()] == sorted(names)
+
+
+async def summarise_rooms_should_merge_each_rooms_pieces(store: MeasurementStore) -> None:
+    await store.add([at(minute, "hall", 290.0 + minute) for minute in range(0, 120, 10)])
+    await store.add([at(5, "kitchen", 300.0), at(300, "attic", 280.0)])
+    pieces = [
+        Piece(T0, T0 + timedelta(minutes=15), QUARTER),
+        Piece(T0 + timedelta(minutes=15), T0 + HOUR),
+    ]
+    found = await store.summarise_rooms(["hall", "kitchen", "attic", "nowhere"], pieces)
+    assert set(found) == {"hall", "kitchen"}
+    hall = found["hall"]
+    assert (hall.count, hall.minimum, hall.maximum) == (6, 290.0, 340.0)
+    assert (hall.first_ts, hall.last_ts) == (T0, at(50).ts)
+    assert found["kitchen"].count == 1
+    assert await store.summarise_rooms([], pieces) == {}
+
+
 async def rooms_should_summarise_every_room(store: MeasurementStore) -> None:
     await store.add([at(0, "hall", 290.0), at(5, "hall", 291.0), at(1, "Küche", 300.0)])
     rooms = {room.room_id: room for room in await store.rooms()}

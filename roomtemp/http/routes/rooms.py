@@ -1,20 +1,54 @@
-"""Rooms: every room that ever had a measurement, with its latest."""
+"""Rooms: every room that ever had a measurement, with its latest, a page at a time."""
 
-from fastapi import APIRouter
+import base64
+import binascii
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Request, Response
+
+from roomtemp.domain.durations import parse_duration
+from roomtemp.domain.rollups import Summary, plan
 from roomtemp.domain.units import Unit, from_kelvin
-from roomtemp.http.dependencies import StoreDep
+from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
 from roomtemp.http.parameters import UnitQuery
-from roomtemp.http.problems import documented_problems
-from roomtemp.http.schemas import RoomOut
+from roomtemp.http.problems import documented_problems, invalid_parameter
+from roomtemp.http.schemas import RoomOut, WindowOut
+from roomtemp.retention import horizon
 
 router = APIRouter(tags=["rooms"])
 
 
-@router.get("/rooms", summary="List the rooms", responses=documented_problems(422, 503))
-async def get_rooms(store: StoreDep, unit: UnitQuery = Unit.KELVIN) -> list[RoomOut]:
-    """Sorted by room_id."""
-    return [
+@router.get(
+    "/rooms",
+    summary="List the rooms",
+    responses=documented_problems(422, 503),
+    response_model_exclude_unset=True,
+)
+async def get_rooms(
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    unit: UnitQuery = Unit.KELVIN,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="rooms per page")] = 1000,
+    cursor: Annotated[str | None, Query(description="from the previous page's Link")] = None,
+    window: Annotated[
+        str | None,
+        Query(
+            description="also summarise each room over this last duration (e.g. P1D), exactly",
+            examples=["P1D"],
+        ),
+    ] = None,
+) -> list[RoomOut]:
+    """Sorted by room_id (code point order), a page at a time: while more follow, the answer's
+    `Link` header names the next page (`rel="next"`), whose `cursor` continues the list."""
+    rooms = await store.rooms(None if cursor is None else _after(cursor), limit + 1)
+    if len(rooms) > limit:
+        rooms = rooms[:limit]
+        following = request.url.include_query_params(cursor=_cursor(rooms[-1].room_id))
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    found = [
         RoomOut(
             room_id=room.room_id,
             count=room.summary.count,
@@ -23,5 +57,38 @@ async def get_rooms(store: StoreDep, unit: UnitQuery = Unit.KELVIN) -> list[Room
             last_v=from_kelvin(room.last_kelvin, unit),
             u=unit,
         )
-        for room in sorted(await store.rooms(), key=lambda room: room.room_id)
+        for room in rooms
     ]
+    if window is not None:
+        now = clock()
+        planned = plan(
+            now - parse_duration(window), now, raw_from=horizon(now, settings.raw_retention)
+        )
+        summaries = await store.summarise_rooms([room.room_id for room in rooms], planned.pieces)
+        for room in found:
+            room.window = _window(summaries.get(room.room_id), unit)
+    return found
+
+
+def _window(summary: Summary | None, unit: Unit) -> WindowOut | None:
+    if summary is None:
+        return None
+    return WindowOut(
+        v=from_kelvin(summary.mean, unit),
+        min=from_kelvin(summary.minimum, unit),
+        max=from_kelvin(summary.maximum, unit),
+        count=summary.count,
+    )
+
+
+def _cursor(after: str) -> str:
+    """Opaque to clients: the room_id of the last room sent."""
+    return base64.urlsafe_b64encode(after.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, ValueError):
+        raise invalid_parameter("cursor", "not a cursor this service gave out") from None

@@ -17,3 +17,7 @@ GROUP BY 1, 2, 3;
 -- in primary-key order, so that a room's days lie together.
 ALTER TABLE rollups SET (fillfactor = 50);
 CLUSTER rollups USING rollups_pkey;
+
+-- GET /rooms lists rooms a page at a time in code point order (as SQLite and Python sort);
+-- the unique index on name follows the database's collation, which may sort otherwise.
+CREATE INDEX rooms_by_code_point ON rooms (name COLLATE "C");
