@@ -116,7 +116,8 @@ async def rooms_should_come_in_pages_named_by_the_link_header(
         response = await client.get(path)
         assert response.status_code == 200
         page = response.json()
-        assert len(page) <= 4 and all(room["u"] == "C" for room in page)
+        assert len(page) <= 4
+        assert all(room["u"] == "C" for room in page)
         seen += [room["room_id"] for room in page]
         path = response.links.get("next", {}).get("url")
         assert (path is None) == (len(seen) == len(names))
