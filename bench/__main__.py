@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,11 @@ import asyncpg
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
 from bench.parsers import compare
 from bench.queries import measure_queries
+from bench.reads import ROOM, measure_reads, print_long_reads
 from bench.references import raw_copy, raw_single_commits
 from bench.report import print_report
-from roomtemp.storage import backend_of
+from bench.year_load import load_year
+from roomtemp.storage import backend_of, migrate
 from tests.blackbox.server import running_server
 from tests.throwaway_postgres import start_throwaway_postgres
 
@@ -171,11 +173,32 @@ def machine(postgres_version: str) -> dict[str, Any]:
     }
 
 
+def measure_long_reads(database_url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """A year at 1 Hz loaded straight into a fresh database, then read over HTTP (reads.py)."""
+    asyncio.run(migrate(database_url))
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    print(f"  loading {options.year_days} days at 1 Hz ...", flush=True)
+    loaded = load_year(database_url, ROOM, end, options.year_days)
+    flags = ("--workers", "1", "--log-level", "warning")
+    with running_server(database_url, *flags, env={"ROOMTEMP_ACCESS_LOG": "false"}) as server:
+        results = measure_reads(server.url, server.process.pid, database_url, end, options)
+    return {"days": options.year_days, "load_seconds": loaded, **results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
+    parser.add_argument(
+        "--parts", default="ingest,reads", help="ingest (writes and the minute year), reads"
+    )
+    parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
+    parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
     options = parser.parse_args()
+    parts = options.parts.split(",")
+    options.churn_seconds = options.churn_seconds or (10 if options.quick else 60)
+    options.year_days = options.year_days or (30 if options.quick else 365)
+    options.read_requests = 20 if options.quick else 100
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
@@ -188,8 +211,9 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "backends": {},
     }
-    print("reading 100,000 batch items ...", flush=True)
-    results["parsers_us_per_item"] = compare()
+    if "ingest" in parts:
+        print("reading 100,000 batch items ...", flush=True)
+        results["parsers_us_per_item"] = compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
         urls = {
@@ -197,10 +221,18 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
-        for backend in backends:
+        for backend in backends if "ingest" in parts else []:
             print(f"measuring {backend} ...", flush=True)
             results["backends"][backend] = measure_backend(urls[backend], options)
-    print_report(results)
+    results["long_reads"] = {}
+    for backend in [b for b in backends if b != "memory"] if "reads" in parts else []:
+        print(f"reading a year at 1 Hz on {backend} ...", flush=True)
+        with postgres_database() as (reads_url, _), tempfile.TemporaryDirectory() as folder:
+            url = reads_url if backend == "postgres" else f"sqlite:///{folder}/reads.sqlite3"
+            results["long_reads"][backend] = measure_long_reads(url, options)
+    if results["backends"]:
+        print_report(results)
+    print_long_reads(results["long_reads"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"
