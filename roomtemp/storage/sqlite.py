@@ -119,16 +119,16 @@ class SqliteStore:
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
-        if not pieces:
-            return []
-        encoded = sql.pieces_json(pieces)
-        rows = await self._read(
-            lambda connection: connection.execute(sql.SUMMARISE, (encoded, room_id)).fetchall()
-        )
-        found: list[Summary | None] = [None] * len(pieces)
-        for row in rows:
-            found[row[0]] = sql.summary(row[1:])
-        return found
+        def query(connection: sqlite3.Connection) -> list[Summary | None]:
+            connection.execute("BEGIN")  # one snapshot for every piece
+            try:
+                found = connection.execute(sql.ROOM_KEY, (room_id,)).fetchone()
+                return [sql.summary_of(connection, found[0], p) for p in pieces] if found else []
+            finally:
+                connection.execute("COMMIT")
+
+        found = await self._read(query) if pieces else []
+        return found or [None] * len(pieces)
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
