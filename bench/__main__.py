@@ -25,6 +25,7 @@ from bench.queries import measure_queries
 from bench.reads import ROOM, measure_reads, print_long_reads
 from bench.references import raw_copy, raw_single_commits
 from bench.report import print_report
+from bench.rooms import measure_rooms, print_rooms
 from bench.year_load import load_year
 from roomtemp.storage import backend_of, migrate
 from tests.blackbox.server import running_server
@@ -185,12 +186,29 @@ def measure_long_reads(database_url: str, options: argparse.Namespace) -> dict[s
     return {"days": options.year_days, "load_seconds": loaded, **results}
 
 
+def measure_many_rooms(backend: str, options: argparse.Namespace) -> dict[str, Any]:
+    """/rooms among 100,000 rooms and the dashboard with 10,000 (rooms.py), on a fresh
+    database; the dashboard's databases are schemas of it (PostgreSQL) or files beside it."""
+    with postgres_database() as (postgres_url, _), tempfile.TemporaryDirectory() as folder:
+
+        def make_url(label: str) -> str:
+            if backend == "sqlite":
+                return f"sqlite:///{folder}/{label}.sqlite3"
+            schema = label.replace("-", "_")
+            asyncio.run(_execute(postgres_url, f"CREATE SCHEMA {schema}"))
+            return f"{postgres_url}?search_path={schema}"
+
+        return measure_rooms(make_url("rooms"), make_url, options)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
-        "--parts", default="ingest,reads", help="ingest (writes and the minute year), reads"
+        "--parts",
+        default="ingest,rooms,reads",
+        help="comma-separated: ingest (writes, a year a minute), rooms (many), reads (1 Hz)",
     )
     parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
     parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
@@ -199,6 +217,10 @@ def main() -> None:
     options.churn_seconds = options.churn_seconds or (10 if options.quick else 60)
     options.year_days = options.year_days or (30 if options.quick else 365)
     options.read_requests = 20 if options.quick else 100
+    options.rooms_many, options.rooms_dashboard = (
+        (10_000, 1_000) if options.quick else (100_000, 10_000)
+    )
+    options.browser_runs = 3 if options.quick else 10
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
@@ -224,6 +246,10 @@ def main() -> None:
         for backend in backends if "ingest" in parts else []:
             print(f"measuring {backend} ...", flush=True)
             results["backends"][backend] = measure_backend(urls[backend], options)
+    results["rooms"] = {}
+    for backend in [b for b in backends if b != "memory"] if "rooms" in parts else []:
+        print(f"many rooms on {backend} ...", flush=True)
+        results["rooms"][backend] = measure_many_rooms(backend, options)
     results["long_reads"] = {}
     for backend in [b for b in backends if b != "memory"] if "reads" in parts else []:
         print(f"reading a year at 1 Hz on {backend} ...", flush=True)
@@ -232,6 +258,7 @@ def main() -> None:
             results["long_reads"][backend] = measure_long_reads(url, options)
     if results["backends"]:
         print_report(results)
+    print_rooms(results["rooms"], options)
     print_long_reads(results["long_reads"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
