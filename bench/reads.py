@@ -1,6 +1,6 @@
 """Reads of a room holding a year at one measurement a second: every average and every series
 the dashboard asks for, in time zones a whole, a half and a quarter hour from UTC, plus a
-bucket that cuts every quarter hour (PT10M). Measured right after the bulk load, then again
+bucket shorter than a quarter hour (PT5M). Measured right after the bulk load, then again
 after continuous single writes into the hours being read (each write updates its quarter's,
 hour's, day's and the room's total rollup rows). Each kind is reported as p50 / p99 over HTTP,
 as a ratio to the PT15M average of the same phase, and with roomtemp's CPU per request."""
@@ -28,14 +28,16 @@ ZONES = (
     "America/St_Johns",
 )
 AVERAGES = ("PT15M", "P1D", "P30D", "P365D")
-# The dashboard's five ranges (chart.js), and a bucket no rollup fits.
+# The dashboard's five ranges (chart.js), and a bucket shorter than the finest rollup (a
+# quarter hour), which is read from every raw row in the window: 86,400 of them here.
+SUB_QUARTER = ("P1D", "PT5M")
 SERIES = (
     ("PT1H", "PT15S"),
-    ("P1D", "PT5M"),
+    ("P1D", "PT15M"),
     ("P7D", "PT30M"),
     ("P30D", "PT2H"),
     ("P365D", "P1D"),
-    ("P7D", "PT10M"),
+    SUB_QUARTER,
 )
 TARGET_P99_MS = 50.0
 
@@ -81,7 +83,7 @@ def measure_phase(server_url: str, server_pid: int, requests: int, end: datetime
     return {
         "kinds": found,
         "worst": {"kind": worst, "p99_ms": found[worst]["p99_ms"]},
-        "worst_dashboard": _worst(found, exclude="PT10M"),
+        "worst_dashboard": _worst(found, exclude=f"{SUB_QUARTER[0]} by {SUB_QUARTER[1]}"),
     }
 
 
