@@ -2,31 +2,38 @@
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Query, Request, Response
 
 from roomtemp.domain.durations import parse_duration
+from roomtemp.domain.measurements import format_ts
 from roomtemp.domain.rollups import Summary, plan
 from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
 from roomtemp.http.parameters import UnitQuery
 from roomtemp.http.problems import documented_problems, invalid_parameter
-from roomtemp.http.schemas import RoomOut, WindowOut
+from roomtemp.http.schemas import RoomOut
 from roomtemp.retention import horizon
 
 router = APIRouter(tags=["rooms"])
 
 
+# A page of a thousand rooms is encoded straight from dicts: as pydantic models, validated
+# and then serialised, it cost 11 ms of CPU (the database's part of it: about 1 ms).
+_ENCODER = msgspec.json.Encoder()
+
+
 @router.get(
     "/rooms",
     summary="List the rooms",
-    responses=documented_problems(422, 503),
+    response_model=list[RoomOut],
     response_model_exclude_unset=True,
+    responses=documented_problems(422, 503),
 )
 async def get_rooms(
     request: Request,
-    response: Response,
     store: StoreDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -40,45 +47,45 @@ async def get_rooms(
             examples=["P1D"],
         ),
     ] = None,
-) -> list[RoomOut]:
+) -> Response:
     """Sorted by room_id (code point order), a page at a time: while more follow, the answer's
     `Link` header names the next page (`rel="next"`), whose `cursor` continues the list."""
     rooms = await store.rooms(None if cursor is None else _after(cursor), limit + 1)
+    headers = {}
     if len(rooms) > limit:
         rooms = rooms[:limit]
         following = request.url.include_query_params(cursor=_cursor(rooms[-1].room_id))
-        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
-    found = [
-        RoomOut(
-            room_id=room.room_id,
-            count=room.summary.count,
-            first_ts=room.summary.first_ts,
-            last_ts=room.summary.last_ts,
-            last_v=from_kelvin(room.last_kelvin, unit),
-            u=unit,
-        )
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    found: list[dict[str, Any]] = [
+        {
+            "room_id": room.room_id,
+            "count": room.summary.count,
+            "first_ts": format_ts(room.summary.first_ts),
+            "last_ts": format_ts(room.summary.last_ts),
+            "last_v": from_kelvin(room.last_kelvin, unit),
+            "u": unit.value,
+        }
         for room in rooms
     ]
     if window is not None:
         now = clock()
-        planned = plan(
-            now - parse_duration(window), now, raw_from=horizon(now, settings.raw_retention)
-        )
+        since = now - parse_duration(window)
+        planned = plan(since, now, raw_from=horizon(now, settings.raw_retention))
         summaries = await store.summarise_rooms([room.room_id for room in rooms], planned.pieces)
         for room in found:
-            room.window = _window(summaries.get(room.room_id), unit)
-    return found
+            room["window"] = _window(summaries.get(room["room_id"]), unit)
+    return Response(_ENCODER.encode(found), media_type="application/json", headers=headers)
 
 
-def _window(summary: Summary | None, unit: Unit) -> WindowOut | None:
+def _window(summary: Summary | None, unit: Unit) -> dict[str, Any] | None:
     if summary is None:
         return None
-    return WindowOut(
-        v=from_kelvin(summary.mean, unit),
-        min=from_kelvin(summary.minimum, unit),
-        max=from_kelvin(summary.maximum, unit),
-        count=summary.count,
-    )
+    return {
+        "v": from_kelvin(summary.mean, unit),
+        "min": from_kelvin(summary.minimum, unit),
+        "max": from_kelvin(summary.maximum, unit),
+        "count": summary.count,
+    }
 
 
 def _cursor(after: str) -> str:
