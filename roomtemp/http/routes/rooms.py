@@ -8,7 +8,6 @@ import msgspec
 from fastapi import APIRouter, Query, Request, Response
 
 from roomtemp.domain.durations import parse_duration
-from roomtemp.domain.measurements import format_ts
 from roomtemp.domain.rollups import Summary, plan
 from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
@@ -60,8 +59,8 @@ async def get_rooms(
         {
             "room_id": room.room_id,
             "count": room.summary.count,
-            "first_ts": format_ts(room.summary.first_ts),
-            "last_ts": format_ts(room.summary.last_ts),
+            "first_ts": room.summary.first_ts,  # UTC: msgspec writes it with a Z, like format_ts
+            "last_ts": room.summary.last_ts,
             "last_v": from_kelvin(room.last_kelvin, unit),
             "u": unit.value,
         }
