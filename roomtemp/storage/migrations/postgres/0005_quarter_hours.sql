@@ -17,6 +17,8 @@ GROUP BY 1, 2, 3;
 -- in primary-key order, so that a room's days lie together.
 ALTER TABLE rollups SET (fillfactor = 50);
 CLUSTER rollups USING rollups_pkey;
+-- The backfill above is a bulk load: statistics now, not when autovacuum comes round.
+ANALYZE rollups;
 
 -- GET /rooms lists rooms a page at a time in code point order (as SQLite and Python sort);
 -- the unique index on name follows the database's collation, which may sort otherwise.
