@@ -2,6 +2,7 @@
 answers equal what the raw measurements say, on every backend."""
 
 import uuid
+from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from math import fsum
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from roomtemp.domain.measurements import (
     Measurement,
     UnknownRoom,
 )
+from roomtemp.domain.rollups import HOUR, MICROSECOND, floor_to
 from roomtemp.domain.series import bucket_edges
 from roomtemp.storage import MeasurementStore
 
@@ -146,3 +148,60 @@ async def a_series_should_equal_the_raw_measurements_bucket_by_bucket(
         assert summary.mean == pytest.approx(fsum(kelvins) / len(kelvins), rel=1e-9)
         assert (summary.minimum, summary.maximum) == (min(kelvins), max(kelvins))
     assert found.exact
+
+
+def _cut_hours(since: datetime, end: datetime, edges: list[datetime]) -> set[datetime]:
+    """The hours that a bucket edge, or the window's start or end, falls strictly inside."""
+    cuts = [edge for edge in edges if since < edge < end] + [since, end]
+    return {floor_to(cut, HOUR) for cut in cuts if floor_to(cut, HOUR) != cut}
+
+
+@PROPERTY
+@given(
+    batches=writes,
+    window=windows,
+    bucket=st.sampled_from(BUCKETS),
+    zone=st.sampled_from(ZONES),
+    horizon=offsets,
+)
+async def a_series_past_the_horizon_should_count_each_cut_hour_whole_where_it_starts(
+    store: MeasurementStore,
+    batches: list[tuple[list[tuple[timedelta, float]], bool]],
+    window: tuple[datetime, datetime],
+    bucket: timedelta,
+    zone: ZoneInfo | None,
+    horizon: timedelta,
+) -> None:
+    """Before the retention horizon raw rows are gone: an hour cut by an edge there counts
+    whole, in the bucket where it starts, and nothing else changes."""
+    room = f"room-{uuid.uuid4()}"
+    stored = await write_all(store, room, batches)
+    raw_from = floor_to(T0 + horizon, HOUR)
+    await store.delete_raw_before(raw_from)  # what retention would have pruned
+    since, until = window
+    edges = bucket_edges(since, until, bucket, zone)
+    widened = {
+        hour
+        for hour in _cut_hours(since, until + MICROSECOND, edges)
+        if max(hour, since) < raw_from
+    }
+    expected: dict[datetime, list[float]] = {}
+    for ts, kelvin in stored.items():
+        hour = floor_to(ts, HOUR)
+        if hour in widened:
+            start = edges[max(bisect_right(edges, hour) - 1, 0)]
+        elif since <= ts <= until:
+            start = max(edge for edge in edges if edge <= ts)
+        else:
+            continue
+        expected.setdefault(start, []).append(kelvin)
+    if not stored:
+        return
+    found = await queries.series(store, room, since, until, edges, raw_from=raw_from)
+    assert [start for start, _ in found.points] == sorted(expected)
+    for start, summary in found.points:
+        kelvins = expected[start]
+        assert summary.count == len(kelvins)
+        assert summary.mean == pytest.approx(fsum(kelvins) / len(kelvins), rel=1e-9)
+        assert (summary.minimum, summary.maximum) == (min(kelvins), max(kelvins))
+    assert found.exact == (not widened)
