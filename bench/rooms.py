@@ -83,7 +83,7 @@ def database_first_page_ms(database_url: str, limit: int, runs: int) -> dict[str
             times = []
             for _ in range(runs):
                 began = time.perf_counter()
-                connection.execute(sqlite_statements.ROOMS, (None, limit)).fetchall()
+                connection.execute(sqlite_statements.ROOMS, ("", limit)).fetchall()
                 times.append((time.perf_counter() - began) * 1000)
         connection.close()
         return _percentiles(times)
@@ -95,7 +95,7 @@ def database_first_page_ms(database_url: str, limit: int, runs: int) -> dict[str
             found = []
             for _ in range(runs):
                 began = time.perf_counter()
-                await statement.fetch(None, limit)
+                await statement.fetch("", limit)
                 found.append((time.perf_counter() - began) * 1000)
             return found
         finally:

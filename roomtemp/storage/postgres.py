@@ -215,7 +215,7 @@ class PostgresStore:
 
     async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.ROOMS, after, limit)
+            rows = await self._pool.fetch(sql.ROOMS, after or "", limit)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 
     async def summarise_rooms(

@@ -159,7 +159,7 @@ class SqliteStore:
 
     async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         rows = await self._read(
-            lambda connection: connection.execute(sql.ROOMS, (after, limit)).fetchall()
+            lambda connection: connection.execute(sql.ROOMS, (after or "", limit)).fetchall()
         )
         return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 

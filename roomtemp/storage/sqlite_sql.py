@@ -113,11 +113,12 @@ TOKENS = "SELECT token_id, name, scopes, digest, created FROM tokens ORDER BY cr
 REVOKE_TOKEN = "DELETE FROM tokens WHERE name = ?"
 
 # Rooms in code point order (SQLite's BINARY collation compares UTF-8 bytes), along the name's
-# unique index: a page of a hundred thousand rooms reads only its own rows.
+# unique index: a page of a hundred thousand rooms reads only its own rows, the first page
+# after '' (no room id is empty).
 ROOMS = """
 SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin
 FROM rooms JOIN rollups ON rollups.room = rooms.id AND width = 0 AND start = 0
-WHERE ?1 IS NULL OR name > ?1
+WHERE name > ?1
 ORDER BY name LIMIT coalesce(?2, -1)
 """
 # SUMMARISE for several rooms (a JSON array of names), each room's pieces merged.

@@ -86,3 +86,35 @@ def _scans(node: dict[str, Any]) -> Any:
         yield node
     for child in node.get("Plans", []):
         yield from _scans(child)
+
+
+async def a_page_of_rooms_should_start_at_its_cursor_in_the_index(persistent_url: str) -> None:
+    await migrate(persistent_url)
+    store = await open_store(persistent_url)
+    try:
+        await store.add([Measurement(f"room {n:05}", T0, 290.0) for n in range(2000)])
+    finally:
+        await store.close()
+    if persistent_url.startswith("sqlite"):
+        with sqlite3.connect(persistent_url.removeprefix("sqlite:///")) as database:
+            database.execute("ANALYZE")
+            plan = " ".join(
+                row[3]
+                for row in database.execute(
+                    "EXPLAIN QUERY PLAN " + sqlite_sql.ROOMS, ("room 01500", 50)
+                )
+            )
+        database.close()
+        assert "SEARCH rooms USING COVERING INDEX sqlite_autoindex_rooms_1 (name>?)" in plan
+        return
+    connection = await asyncpg.connect(persistent_url)
+    try:
+        await connection.execute("ANALYZE")
+        explained = await connection.fetchval(
+            "EXPLAIN (FORMAT JSON) " + postgres_sql.ROOMS, "room 01500", 50
+        )
+    finally:
+        await connection.close()
+    scans = [n for n in _scans(json.loads(explained)[0]["Plan"]) if n["Relation Name"] == "rooms"]
+    assert [node["Index Name"] for node in scans] == ["rooms_by_code_point"]
+    assert re.search(r"name.* > ('room 01500'|\$1)", scans[0]["Index Cond"])
