@@ -205,3 +205,24 @@ async def a_series_past_the_horizon_should_count_each_cut_hour_whole_where_it_st
         assert summary.mean == pytest.approx(fsum(kelvins) / len(kelvins), rel=1e-9)
         assert (summary.minimum, summary.maximum) == (min(kelvins), max(kelvins))
     assert found.exact == (not widened)
+
+
+async def an_hour_cut_by_buckets_on_both_sides_of_the_horizon_should_count_once(
+    store: MeasurementStore,
+) -> None:
+    """PT45M buckets, a horizon at 01:00, and a reading every 5 minutes: the bucket from 00:45
+    holds a quarter-hour piece reaching across the horizon. Before it, hour 00:00 counts whole
+    (in bucket 00:00, where it starts); after it, only the bucket's own 01:00-01:30, never the
+    whole hour 01:00, which bucket 01:30 reads from 01:30 on."""
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    minutes = range(0, 180, 5)
+    await store.add([Measurement("hall", day + timedelta(minutes=m), 290.0) for m in minutes])
+    since, until = day + timedelta(minutes=10), day + timedelta(minutes=130)
+    edges = bucket_edges(since, until, timedelta(minutes=45))
+    assert edges == [day + timedelta(minutes=m) for m in (0, 45, 90, 135)]
+    raw_from = day + HOUR
+    await store.delete_raw_before(raw_from)
+    found = await queries.series(store, "hall", since, until, edges, raw_from=raw_from)
+    counts = {start: summary.count for start, summary in found.points}
+    assert counts == {edges[0]: 12, edges[1]: 6, edges[2]: 9}
+    assert not found.exact

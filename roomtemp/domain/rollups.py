@@ -169,8 +169,19 @@ def finer_than_hours(piece: Piece, raw_from: datetime) -> bool:
 
 
 def cover(start: datetime, end: datetime) -> list[Piece]:
-    """Pieces covering [start, end): whole buckets wherever they fit, coarsest first."""
-    return _cover(start, end, WIDTHS)
+    """Pieces covering [start, end): whole buckets wherever they fit, coarsest first. A piece
+    finer than hours never crosses an hour, so that one widened to its hour before the
+    retention horizon (`finer_than_hours`) never overlaps a piece after it."""
+    pieces = []
+    for piece in _cover(start, end, WIDTHS):
+        if piece.width is not None and piece.width >= HOUR:
+            pieces.append(piece)
+            continue
+        while (boundary := floor_to(piece.start, HOUR) + HOUR) < piece.end:
+            pieces.append(Piece(piece.start, boundary, piece.width))
+            piece = Piece(boundary, piece.end, piece.width)
+        pieces.append(piece)
+    return pieces
 
 
 def _cover(start: datetime, end: datetime, widths: tuple[timedelta, ...]) -> list[Piece]:
