@@ -10,7 +10,7 @@ import asyncpg
 
 from roomtemp.domain.rollups import plan
 from roomtemp.storage import backend_of
-from roomtemp.storage.postgres_sql import SUMMARISE
+from roomtemp.storage.postgres.statements import SUMMARISE
 
 TABLES = """
 SELECT relname, n_live_tup, n_dead_tup, n_tup_upd, n_tup_hot_upd, autovacuum_count,

@@ -16,8 +16,8 @@ from bench.queries import _latencies, _percentiles
 from bench.reads import tree_cpu_seconds
 from roomtemp.domain.rollups import EPOCH, MICROSECOND, floor_to
 from roomtemp.storage import backend_of, migrate
-from roomtemp.storage import postgres_sql as postgres_statements
-from roomtemp.storage import sqlite_sql as sqlite_statements
+from roomtemp.storage.postgres import statements as postgres_statements
+from roomtemp.storage.sqlite import statements as sqlite_statements
 from tests.blackbox.server import running_server
 from tests.browser.chromium import launch_options
 

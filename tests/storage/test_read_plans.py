@@ -11,7 +11,9 @@ from typing import Any
 import asyncpg
 
 from roomtemp.domain.measurements import Measurement
-from roomtemp.storage import migrate, open_store, postgres_sql, sqlite_sql
+from roomtemp.storage import migrate, open_store
+from roomtemp.storage.postgres import statements as postgres_sql
+from roomtemp.storage.sqlite import statements as sqlite_sql
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
