@@ -124,8 +124,11 @@ async def rooms_should_come_in_pages_named_by_the_link_header(
     assert seen == sorted(names)  # code point order, whatever the database's collation
 
 
-async def rooms_should_refuse_a_cursor_it_never_gave(client: httpx.AsyncClient) -> None:
-    response = await client.get("/rooms", params={"cursor": "%%%"})
+@pytest.mark.parametrize("cursor", ["%%%", "", "AA", "_w", "YQ"[:1]])  # junk, NUL, bad UTF-8
+async def rooms_should_refuse_a_cursor_it_never_gave(
+    client: httpx.AsyncClient, cursor: str
+) -> None:
+    response = await client.get("/rooms", params={"cursor": cursor})
     assert_problem(response, 422, "invalid_parameter")
 
 

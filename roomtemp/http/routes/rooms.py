@@ -2,12 +2,14 @@
 
 import base64
 import binascii
+import re
 from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Query, Request, Response
 
 from roomtemp.domain.durations import parse_duration
+from roomtemp.domain.measurements import MAX_ROOM_ID_LENGTH, ROOM_ID_PATTERN
 from roomtemp.domain.rollups import Summary, plan
 from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
@@ -100,8 +102,13 @@ def _cursor(after: str) -> str:
 
 
 def _after(cursor: str) -> str:
+    """The room_id in a cursor: only ever a room id, which the database can compare (a NUL
+    from a forged cursor would be PostgreSQL's error, not the client's)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
-        raise invalid_parameter("cursor", "not a cursor this service gave out") from None
+        after = ""
+    if not re.fullmatch(ROOM_ID_PATTERN, after) or len(after) > MAX_ROOM_ID_LENGTH:
+        raise invalid_parameter("cursor", "not a cursor this service gave out")
+    return after
