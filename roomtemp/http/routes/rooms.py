@@ -15,7 +15,7 @@ from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
 from roomtemp.http.parameters import UnitQuery
 from roomtemp.http.problems import documented_problems, invalid_parameter
-from roomtemp.http.schemas import RoomOut
+from roomtemp.http.schemas import RoomSummary
 from roomtemp.retention import horizon
 
 router = APIRouter(tags=["rooms"])
@@ -33,7 +33,7 @@ _NEXT_PAGE = {
 @router.get(
     "/rooms",
     summary="List the rooms",
-    response_model=list[RoomOut],
+    response_model=list[RoomSummary],
     response_model_exclude_unset=True,
     responses={
         **documented_problems(422, 503),
