@@ -1,0 +1,228 @@
+"""InfluxDB line protocol, read: `measurement[,tag=value...] field=value[,...] [timestamp]`.
+
+Every rule of InfluxDB's parser that a client can rely on: backslash escapes (`\\,` `\\ `
+`\\=` in keys and tag values; `\\,` `\\ ` in the measurement), double-quoted string fields
+with `\\"` and `\\\\` (newlines allowed inside), `i` integers and `u` unsigned integers,
+booleans `t T true True TRUE f F false False FALSE`, `#` comments, an optional integer
+timestamp. Nothing here knows about rooms or units: see points.py.
+
+Measured against the line-protocol-parser package (C) in bench/line_protocol.py: a line is
+split by str methods where it holds no backslash and no quote (most lines), and the part
+before the first space (the series key) is parsed once per request, not once per line.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+FieldValue = float | int | bool | str
+INT64 = 2**63
+UINT64 = 2**64
+
+
+class MalformedLine(ValueError):
+    """A line that is not line protocol; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The part of a line before its fields: shared by every line of the same series."""
+
+    measurement: str
+    tags: dict[str, str]  # never changed once parsed: shared between lines
+
+
+@dataclass(slots=True)
+class Point:
+    series: Series
+    fields: dict[str, FieldValue]
+    time: int | None  # in the precision of the request; None: the time of arrival
+    line: int  # 1-based, in the request body
+
+
+_BOOLEANS = {
+    **dict.fromkeys(("t", "T", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("f", "F", "false", "False", "FALSE"), False),
+}
+_FLOAT_CHARACTERS = "0123456789.-+eE"
+
+# Lines with backslash escapes: whole-line patterns. Runs of plain characters are matched at
+# once (`[^...]+`), not one alternation per character, which costs several times as much; and
+# possessively (`++`, `*+`: never given back), or a line that fails to match would be tried
+# in exponentially many ways before failing.
+_KEY = r"(?:[^,= \\]++|\\.)++"  # a tag key, tag value or field key
+_STRING = r'"(?:[^"\\]++|\\.)*+"'
+_VALUE = rf'(?:{_STRING}|[^,=" \\]++)'
+_SERIES_PATTERN = rf"(?:[^, \\]++|\\.)++(?:,{_KEY}={_KEY})*+"
+_LINE = re.compile(
+    rf"(?P<series>{_SERIES_PATTERN}) +(?P<fields>{_KEY}={_VALUE}(?:,{_KEY}={_VALUE})*)"
+    r"(?: +(?P<time>[^ ]+))? *",
+    re.DOTALL,
+)
+_FIELDS = re.compile(rf"({_KEY})=({_VALUE})", re.DOTALL)
+_SERIES = re.compile(rf"((?:[^, \\]++|\\.)++)((?:,{_KEY}={_KEY})*+)", re.DOTALL)
+_TAG = re.compile(rf"({_KEY})=({_KEY})", re.DOTALL)
+_UNESCAPE = re.compile(r"\\([,= ])")
+_UNESCAPE_MEASUREMENT = re.compile(r"\\([, ])")
+_UNESCAPE_STRING = re.compile(r'\\(["\\])')
+# Lines with quoted strings but no backslash (Home Assistant's): fields only.
+_QUOTED_FIELD = r'[^,=" ]+=(?:"[^"]*"|[^,=" ]+)'
+_QUOTED_FIELDS = re.compile(rf"{_QUOTED_FIELD}(?:,{_QUOTED_FIELD})*")
+_QUOTED_PAIR = re.compile(r'([^,=" ]+)=("[^"]*"|[^,=" ]+)')
+_OPEN_STRING = re.compile(rf'(?:[^"\\]++|\\.|(?<==){_STRING})*+"(?:[^"\\]++|\\.)*+\\?', re.DOTALL)
+
+
+def parse(text: str) -> tuple[list[Point], list[tuple[int, str]]]:
+    """The points of a line-protocol body, and the lines that are not line protocol
+    (line number, reason). Blank lines and comments are neither."""
+    points: list[Point] = []
+    malformed: list[tuple[int, str]] = []
+    for number, line in _lines(text):
+        if not line or line[0] == "#":
+            continue
+        try:
+            points.append(parse_line(line, number))
+        except MalformedLine as error:
+            malformed.append((number, str(error)))
+    return points, malformed
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(number, line) of each line; a newline inside a quoted string field belongs to it."""
+    if '"' not in text:
+        return [(number, line.strip()) for number, line in enumerate(text.split("\n"), 1)]
+    joined: list[tuple[int, str]] = []
+    open_string = False
+    for number, line in enumerate(text.split("\n"), 1):
+        if open_string:
+            joined[-1] = (joined[-1][0], joined[-1][1] + "\n" + line)
+        else:
+            joined.append((number, line))
+        if '"' in line:
+            open_string = _leaves_string_open(joined[-1][1])
+    return [(number, line.strip()) for number, line in joined]
+
+
+def _leaves_string_open(line: str) -> bool:
+    if "\\" not in line:
+        return line.count('"') % 2 == 1
+    return _OPEN_STRING.fullmatch(line) is not None
+
+
+def parse_line(line: str, number: int = 1) -> Point:
+    if "\\" in line:
+        return _parse_escaped(line, number)
+    key, _, rest = line.partition(" ")
+    rest = rest.lstrip(" ")
+    if '"' in rest and '"' not in key:
+        return _parse_quoted(key, rest, line, number)
+    if '"' in key:
+        return _parse_escaped(line, number)
+    fields_text, _, time_text = rest.partition(" ")
+    if not fields_text:
+        raise MalformedLine(f"no fields: {_excerpt(line)}")
+    fields: dict[str, FieldValue] = {}
+    for field in fields_text.split(","):
+        name, _, value = field.partition("=")
+        if not name or not value or "=" in value:
+            raise MalformedLine(f"invalid field {field!r}: {_excerpt(line)}")
+        fields[name] = _value(value, line)
+    time = _time(time_text.strip(" "), line) if time_text else None
+    return Point(_series(key), fields, time, number)
+
+
+def _parse_quoted(key: str, rest: str, line: str, number: int) -> Point:
+    """A line with quoted strings and no escapes: the time is after the last space, unless
+    that space is inside a string."""
+    fields_text, _, time_text = rest.rpartition(" ")
+    if not fields_text or '"' in time_text or "=" in time_text:
+        fields_text, time_text = rest, ""
+    fields_text = fields_text.rstrip(" ")
+    if not _QUOTED_FIELDS.fullmatch(fields_text):
+        raise MalformedLine(f"invalid fields: {_excerpt(line)}")
+    fields: dict[str, FieldValue] = {}
+    for name, value in _QUOTED_PAIR.findall(fields_text):
+        fields[name] = value[1:-1] if value[0] == '"' else _value(value, line)
+    time = _time(time_text, line) if time_text else None
+    return Point(_series(key), fields, time, number)
+
+
+def _parse_escaped(line: str, number: int) -> Point:
+    match = _LINE.fullmatch(line)
+    if match is None:
+        raise MalformedLine(f"not line protocol (measurement,tags fields time): {_excerpt(line)}")
+    fields: dict[str, FieldValue] = {}
+    for name, value in _FIELDS.findall(match["fields"]):
+        key = _unescape(name)
+        if value[0] == '"':
+            fields[key] = _UNESCAPE_STRING.sub(r"\1", value[1:-1])
+        else:
+            fields[key] = _value(value, line)
+    time_text = match["time"]
+    time = _time(time_text, line) if time_text else None
+    return Point(_series(match["series"]), fields, time, number)
+
+
+@lru_cache(maxsize=4096)  # a request names the same few series thousands of times
+def _series(key: str) -> Series:
+    if "\\" in key:
+        match = _SERIES.fullmatch(key)
+        if match is None:
+            raise MalformedLine(f"invalid measurement or tags: {key[:100]!r}")
+        measurement = _UNESCAPE_MEASUREMENT.sub(r"\1", match[1])
+        tags = {_unescape(k): _unescape(v) for k, v in _TAG.findall(match[2])}
+        return Series(measurement, tags)
+    measurement, *pairs = key.split(",")
+    if not measurement:
+        raise MalformedLine(f"no measurement: {key[:100]!r}")
+    tags = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if not name or not value or "=" in value:
+            raise MalformedLine(f"invalid tag {pair!r} in {key[:100]!r}")
+        tags[name] = value
+    return Series(measurement, tags)
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(r"\1", text) if "\\" in text else text
+
+
+def _value(text: str, line: str) -> FieldValue:
+    # str.strip and float() in C, rather than a pattern: float() alone would also take
+    # "nan", "inf", "1_000" and " 1", which line protocol does not.
+    if not text.strip(_FLOAT_CHARACTERS) and text[0] != "+":
+        try:
+            value = float(text)
+        except ValueError:
+            raise MalformedLine(f"invalid number {text!r}: {_excerpt(line)}") from None
+        if value - value != 0.0:  # infinite: beyond the range of a float64
+            raise MalformedLine(f"number {text!r} is out of range: {_excerpt(line)}")
+        return value
+    last = text[-1]
+    if last == "i" or last == "u":
+        digits = text[1:-1] if last == "i" and text[0] == "-" else text[:-1]
+        if not (digits.isascii() and digits.isdigit()):
+            raise MalformedLine(f"invalid integer {text!r}: {_excerpt(line)}")
+        number = int(text[:-1])
+        if number >= (INT64 if last == "i" else UINT64) or number < -INT64:
+            raise MalformedLine(f"integer {text!r} is out of range: {_excerpt(line)}")
+        return number
+    boolean = _BOOLEANS.get(text)
+    if boolean is None:
+        raise MalformedLine(f"invalid field value {text!r}: {_excerpt(line)}")
+    return boolean
+
+
+def _time(text: str, line: str) -> int:
+    digits = text[1:] if text[:1] == "-" else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise MalformedLine(f"invalid timestamp {text!r}: {_excerpt(line)}")
+    time = int(text)
+    if not -INT64 < time < INT64:
+        raise MalformedLine(f"timestamp {text} is out of range: {_excerpt(line)}")
+    return time
+
+
+def _excerpt(line: str) -> str:
+    return repr(line if len(line) <= 100 else line[:100] + "...")
