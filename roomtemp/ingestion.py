@@ -134,6 +134,23 @@ def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) ->
     return measurements
 
 
+def validate_each(
+    items: Sequence[Posted], *, now: datetime, limits: Limits
+) -> tuple[list[tuple[int, Measurement]], list[tuple[int, InvalidMeasurement]]]:
+    """Each item validated on its own, for writes where every valid item counts (InfluxDB's
+    partial writes): (index, measurement) of those that pass, (index, error) of the others."""
+    valid: list[tuple[int, Measurement]] = []
+    invalid: list[tuple[int, InvalidMeasurement]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append(
+                (index, validate(item.room_id, item.v, item.u, item.ts, now=now, limits=limits))
+            )
+        except InvalidMeasurement as error:
+            invalid.append((index, error))
+    return valid, invalid
+
+
 async def record(store: MeasurementStore, new: Measurement) -> None:
     """Store one validated measurement durably. Storing it again changes nothing;
     ConflictingMeasurements if the room already has another value at that ts."""
@@ -148,3 +165,10 @@ async def record_batch(store: MeasurementStore, batch: Sequence[Measurement]) ->
         return await store.add(batch)
     except ConflictingMeasurements as error:
         raise ConflictingBatch(error.indices) from None
+
+
+async def record_each(store: MeasurementStore, batch: Sequence[Measurement]) -> list[int]:
+    """Store each measurement of a validated batch that does not conflict, in one durable
+    transaction (stored already with the same value: nothing new); the indices of those that
+    conflict."""
+    return await store.add_each(batch)

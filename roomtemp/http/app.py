@@ -15,6 +15,7 @@ from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
 from roomtemp.http.telemetry import TelemetryMiddleware
+from roomtemp.influx import routes as influx
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, backend_of, open_store
@@ -90,5 +91,6 @@ def create_app(
     app.include_router(rooms.router)
     app.include_router(health.router)
     app.include_router(dashboard.router)
+    app.include_router(influx.router)
     app.mount("/static", dashboard.static_files(), name="static")
     return app

@@ -79,6 +79,12 @@ class Metrics:
             "Requests answered 503 because the database did not answer",
             registry=registry,
         )
+        self.influx_points_skipped = Counter(
+            "roomtemp_influx_points_skipped",
+            "Line-protocol points written that were no temperature (no room tag, no value"
+            " field, or another unit), skipped",
+            registry=registry,
+        )
         self.pool_connections = Gauge(
             "roomtemp_db_pool_connections",
             "PostgreSQL pool connections of the live server processes: max, open, in_use",

@@ -1,0 +1,132 @@
+"""InfluxDB's HTTP API over roomtemp: /write and /api/v2/write (line protocol), /query
+(InfluxQL), /ping and /health. Each turns its wire format into roomtemp's values and calls the
+same write path (ingestion) and read path (queries) as the JSON API."""
+
+import asyncio
+from functools import lru_cache
+
+from fastapi import APIRouter, Request, Response
+
+from roomtemp import ingestion
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.http.metrics import count_stored, metrics_of
+from roomtemp.influx import answers, lineprotocol, points
+from roomtemp.influx.answers import InfluxError
+from roomtemp.influx.bodies import read_text
+from roomtemp.settings import Settings
+from roomtemp.storage.base import StorageUnavailable
+
+router = APIRouter(tags=["influxdb"], include_in_schema=False)
+# Up to this many measurements are written through the shared commits of single writes
+# (one commit shared with concurrent requests); more, in a transaction of their own.
+SHARED_COMMITS_UP_TO = 16
+MAX_LISTED_LINES = 100
+
+
+@lru_cache(maxsize=4)
+def rules_of(settings: Settings) -> points.Rules:
+    return points.Rules.from_settings(settings)
+
+
+@router.post("/write")
+async def write_v1(request: Request) -> Response:
+    """InfluxDB 1.x: `db`, `rp` and the credentials are taken and not needed; `precision`."""
+    return await _write(request, points.PRECISIONS_V1, version=1)
+
+
+@router.post("/api/v2/write")
+async def write_v2(request: Request) -> Response:
+    """InfluxDB 2.x: `org` and `bucket` are taken and not needed; `precision`."""
+    return await _write(request, points.PRECISIONS_V2, version=2)
+
+
+async def _write(request: Request, precisions: dict[str, int], version: int) -> Response:
+    state = request.app.state
+    settings: Settings = state.settings
+    try:
+        precision_name = request.query_params.get("precision", "")
+        precision = precisions.get(precision_name)
+        if precision is None:
+            named = ", ".join(filter(None, precisions))
+            raise InfluxError(400, f"invalid precision {precision_name!r}: use {named}")
+        text = await read_text(request, settings.batch_max_bytes)
+        parsed, refused = lineprotocol.parse(text)
+        if len(parsed) + len(refused) > settings.batch_max_items:
+            raise InfluxError(413, f"a write holds at most {settings.batch_max_items} points")
+        readings, bad_times, skipped = points.readings(parsed, rules_of(settings), precision)
+        refused += bad_times
+        valid, invalid = ingestion.validate_each(readings, now=state.clock(), limits=state.limits)
+        refused += [(readings[index].line, str(problem)) for index, problem in invalid]
+        measurements = [measurement for _, measurement in valid]
+        conflicts = await _record(request, measurements)
+        refused += [
+            (readings[valid[index][0]].line, "another value is stored for this room and time")
+            for index in conflicts
+        ]
+    except InfluxError as raised:
+        return _error(raised.status, raised.message, version)
+    except StorageUnavailable as raised:
+        metrics_of(request).storage_errors.inc()
+        return answers.unavailable(raised)
+    count_stored(request, len(measurements) - len(conflicts))
+    if skipped:
+        metrics_of(request).influx_points_skipped.inc(skipped)
+    if refused:
+        return _error(400, _partial_write(refused), version)
+    return Response(status_code=204, headers=answers.VERSION_HEADERS)
+
+
+async def _record(request: Request, measurements: list[Measurement]) -> list[int]:
+    """Store each measurement that does not conflict; the indices of those that do."""
+    if len(measurements) > SHARED_COMMITS_UP_TO:
+        return await ingestion.record_each(request.app.state.store, measurements)
+    record = request.app.state.record
+    outcomes = await asyncio.gather(*map(record, measurements), return_exceptions=True)
+    conflicts = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, ConflictingMeasurements):
+            conflicts.append(index)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+    return conflicts
+
+
+def _partial_write(refused: list[tuple[int, str]]) -> str:
+    """InfluxDB's message, which Telegraf recognises: it drops such a batch, not retries it."""
+    refused.sort()
+    shown = refused[:MAX_LISTED_LINES]
+    listed = "; ".join(f"line {number}: {reason}" for number, reason in shown)
+    more = f"; and {len(refused) - len(shown)} more" if len(refused) > len(shown) else ""
+    return f"partial write: {listed}{more} dropped={len(refused)}"
+
+
+def _error(status: int, message: str, version: int) -> Response:
+    if version == 2:  # InfluxDB 2.x's clients read `code` and `message`
+        return answers.json_response(
+            {
+                "code": "invalid" if status < 500 else "internal error",
+                "message": message,
+                "error": message,
+            },
+            status,
+        )
+    return answers.error(status, message)
+
+
+@router.api_route("/ping", methods=["GET", "HEAD"])
+async def ping() -> Response:
+    """Alive: what InfluxDB's clients ask first. Like /healthz, open to all."""
+    return Response(status_code=204, headers=answers.VERSION_HEADERS)
+
+
+@router.get("/health")
+async def health(request: Request) -> Response:
+    """InfluxDB 2.x's health check: ready when storage answers."""
+    try:
+        await request.app.state.store.check()
+    except StorageUnavailable as raised:
+        body = {"name": "roomtemp", "status": "fail", "message": str(raised), "checks": []}
+        return answers.json_response(body, 503)
+    body = {"name": "roomtemp", "status": "pass", "message": "ready for queries and writes",
+            "checks": [], "version": answers.VERSION}  # fmt: skip
+    return answers.json_response(body)
