@@ -89,6 +89,25 @@ async def series(
     return Series([(edges[index], points[index]) for index in sorted(points)], not widened)
 
 
+async def measurements(
+    store: MeasurementStore, room_id: str, since: datetime, until: datetime, limit: int
+) -> list[tuple[datetime, float]]:
+    """The room's first `limit` measurements (ts, kelvin) with since <= ts <= until, in order."""
+    return await store.raw(room_id, since, until + MICROSECOND, limit)
+
+
+async def values_at(
+    store: MeasurementStore, room_id: str, times: list[datetime]
+) -> list[tuple[datetime, float]]:
+    """The room's measurements (ts, kelvin) at these times (sorted), where there are any."""
+    return await store.raw_in(room_id, [(ts, ts + MICROSECOND) for ts in times])
+
+
+async def room_ids(store: MeasurementStore) -> list[str]:
+    """Every room that ever had a measurement, sorted."""
+    return sorted(room.room_id for room in await store.rooms())
+
+
 def _cut(
     since: datetime, end: datetime, inner: list[datetime], width: timedelta
 ) -> list[tuple[datetime, datetime]]:

@@ -4,15 +4,17 @@ same write path (ingestion) and read path (queries) as the JSON API."""
 
 import asyncio
 from functools import lru_cache
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 
 from roomtemp import ingestion
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.http.metrics import count_stored, metrics_of
-from roomtemp.influx import answers, lineprotocol, points
+from roomtemp.influx import answers, influxql, lineprotocol, points, reads
 from roomtemp.influx.answers import InfluxError
 from roomtemp.influx.bodies import read_text
+from roomtemp.retention import horizon
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
 
@@ -21,6 +23,7 @@ router = APIRouter(tags=["influxdb"], include_in_schema=False)
 # (one commit shared with concurrent requests); more, in a transaction of their own.
 SHARED_COMMITS_UP_TO = 16
 MAX_LISTED_LINES = 100
+MAX_FORM_BYTES = 1024 * 1024
 
 
 @lru_cache(maxsize=4)
@@ -111,6 +114,39 @@ def _error(status: int, message: str, version: int) -> Response:
             status,
         )
     return answers.error(status, message)
+
+
+@router.api_route("/query", methods=["GET", "POST"])
+async def query(request: Request) -> Response:
+    """InfluxQL: `q` in the query string, or in a form body (Grafana's POST mode); `epoch`;
+    `db`, `rp`, `chunked` and `pretty` are taken and not needed."""
+    state = request.app.state
+    settings: Settings = state.settings
+    try:
+        parameters = dict(request.query_params)
+        if request.method == "POST" and "q" not in parameters:
+            form = parse_qs(await read_text(request, MAX_FORM_BYTES))
+            parameters.update({name: values[-1] for name, values in form.items()})
+        epoch = parameters.get("epoch") or None
+        if epoch is not None and epoch not in answers.EPOCHS:
+            raise InfluxError(400, f"invalid epoch {epoch!r}: use ns, u, ms, s, m or h")
+        text = parameters.get("q", "").strip()
+        if not text:
+            raise InfluxError(400, 'missing required parameter "q"')
+        now = state.clock()
+        rules = rules_of(settings)
+        try:
+            statements = influxql.parse(text, now, rules.room_tags)
+        except influxql.InvalidQuery as error:
+            raise InfluxError(400, f"error parsing query: {error}") from None
+        context = reads.Context(state.store, rules, now, horizon(now, settings.raw_retention))
+        found = [await reads.answer(statement, context) for statement in statements]
+    except InfluxError as raised:
+        return answers.error(raised.status, raised.message)
+    except StorageUnavailable as raised:
+        metrics_of(request).storage_errors.inc()
+        return answers.unavailable(raised)
+    return answers.json_response(answers.results(found, epoch))
 
 
 @router.api_route("/ping", methods=["GET", "HEAD"])
