@@ -528,7 +528,10 @@ class _Where:
             raise InvalidQuery(f"expected a time, not {token.text!r}")
         while (sign := reader.operator("+", "-")) is not None:
             change = _duration(reader)
-            ts = ts + change if sign == "+" else ts - change
+            try:
+                ts = ts + change if sign == "+" else ts - change
+            except OverflowError:
+                raise InvalidQuery(f"time {sign} {change} is out of range") from None
         return ts
 
 

@@ -180,8 +180,15 @@ def _grouped(groups: dict[str, list[Row]], by_room: bool) -> list[tuple[str | No
     return [(None, list(by_time.values()))]
 
 
+def _bounds(select: Select) -> tuple[datetime, datetime]:
+    """The window asked for, within the years anything can be stored."""
+    since = EARLIEST if select.since is None else max(select.since, EARLIEST)
+    until = LATEST - MICROSECOND if select.until is None else min(select.until, LATEST)
+    return since, until
+
+
 async def _raw(select: Select, rooms: list[str], context: Context) -> dict[str, list[Row]]:
-    since, until = select.since or EARLIEST, select.until or LATEST - MICROSECOND
+    since, until = _bounds(select)
     cap = MAX_RAW_POINTS + 1
     if select.limit is not None and not select.descending:
         cap = min(cap, select.skip + select.limit)
@@ -199,7 +206,7 @@ async def _raw(select: Select, rooms: list[str], context: Context) -> dict[str, 
 
 
 async def _totals(select: Select, rooms: list[str], context: Context) -> dict[str, list[Row]]:
-    since, until = select.since or EARLIEST, select.until or LATEST - MICROSECOND
+    since, until = _bounds(select)
     reported = select.since or EPOCH  # InfluxDB's time of a total: the window's start
 
     async def total(room: str) -> list[Row]:
@@ -218,7 +225,8 @@ async def _buckets(select: Select, rooms: list[str], context: Context) -> dict[s
     interval, since = select.interval, select.since
     assert interval is not None  # the parser makes sure of both
     assert since is not None
-    until, offset = select.until or context.now, select.offset
+    since = max(since, EARLIEST)  # nothing is stored outside these years
+    until, offset = min(select.until or context.now, LATEST - MICROSECOND), select.offset
     edges = [edge + offset for edge in bucket_edges(since - offset, until - offset, interval)]
 
     async def buckets(room: str) -> list[Row]:

@@ -8,7 +8,7 @@ from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
 
-NOW = datetime(2023, 11, 15, 12, 0, tzinfo=UTC)  # 1700049600 s since the epoch
+NOW = datetime(2023, 11, 16, 0, 0, tzinfo=UTC)  # 1700092800 s since the epoch
 
 
 @pytest.fixture
