@@ -371,6 +371,8 @@ def _group_by(reader: _Reader, select: Select, room_tags: tuple[str, ...]) -> No
         if reader.keyword("TIME"):
             reader.expect("(")
             select.interval = _duration(reader)
+            if select.interval < timedelta(seconds=1):
+                raise InvalidQuery("GROUP BY time() takes an interval of at least 1s")
             if reader.operator(","):
                 select.offset = _duration(reader) % select.interval
             reader.expect(")")
