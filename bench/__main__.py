@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.influx import measure_influx, print_influx
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
 from bench.parsers import compare
 from bench.queries import measure_queries
@@ -121,6 +122,20 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def measure_influx_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """The InfluxDB endpoints beside the native ones, on a server of their own."""
+    workers = str(os.cpu_count() or 1)
+    flags = ("--workers", workers, "--log-level", "warning", "--migrate", "--no-access-log")
+    with running_server(url, *flags) as server:
+        settle(url)
+        return measure_influx(
+            server.url,
+            server.process.pid,
+            total=options.batches.items // 2,
+            requests=options.requests,
+        )
+
+
 @contextmanager
 def postgres_database() -> Iterator[tuple[str, str]]:
     """(URL of a fresh database, server version): on BENCH_DATABASE_URL's server, or on a
@@ -175,6 +190,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
+    parser.add_argument(
+        "--parts", default="core,influx", help="core (the native API), influx (InfluxDB's)"
+    )
     options = parser.parse_args()
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
@@ -197,10 +215,16 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
+        parts = options.parts.split(",")
         for backend in backends:
             print(f"measuring {backend} ...", flush=True)
-            results["backends"][backend] = measure_backend(urls[backend], options)
-    print_report(results)
+            found = measure_backend(urls[backend], options) if "core" in parts else {}
+            if "influx" in parts:
+                found["influx"] = measure_influx_backend(urls[backend], options)
+            results["backends"][backend] = found
+    if "core" in parts:
+        print_report(results)
+    print_influx(results["backends"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"

@@ -77,11 +77,16 @@ def parse(text: str) -> tuple[list[Point], list[tuple[int, str]]]:
     (line number, reason). Blank lines and comments are neither."""
     points: list[Point] = []
     malformed: list[tuple[int, str]] = []
-    for number, line in _lines(text):
+    # Most bodies have no escape and no quoted string in any line: each line is then split
+    # by str methods alone, with no test of its own for either.
+    plain = "\\" not in text and '"' not in text
+    lines = enumerate(text.split("\n"), 1) if plain else _lines(text)
+    for number, line in lines:
+        line = line.strip()
         if not line or line[0] == "#":
             continue
         try:
-            points.append(parse_line(line, number))
+            points.append(_parse_plain(line, number) if plain else parse_line(line, number))
         except MalformedLine as error:
             malformed.append((number, str(error)))
     return points, malformed
@@ -89,8 +94,6 @@ def parse(text: str) -> tuple[list[Point], list[tuple[int, str]]]:
 
 def _lines(text: str) -> list[tuple[int, str]]:
     """(number, line) of each line; a newline inside a quoted string field belongs to it."""
-    if '"' not in text:
-        return [(number, line.strip()) for number, line in enumerate(text.split("\n"), 1)]
     joined: list[tuple[int, str]] = []
     open_string = False
     for number, line in enumerate(text.split("\n"), 1):
@@ -100,7 +103,7 @@ def _lines(text: str) -> list[tuple[int, str]]:
             joined.append((number, line))
         if '"' in line:
             open_string = _leaves_string_open(joined[-1][1])
-    return [(number, line.strip()) for number, line in joined]
+    return joined
 
 
 def _leaves_string_open(line: str) -> bool:
@@ -118,7 +121,13 @@ def parse_line(line: str, number: int = 1) -> Point:
         return _parse_quoted(key, rest, line, number)
     if '"' in key:
         return _parse_escaped(line, number)
-    fields_text, _, time_text = rest.partition(" ")
+    return _parse_plain(line, number)
+
+
+def _parse_plain(line: str, number: int) -> Point:
+    """A line with no escape and no quoted string."""
+    key, _, rest = line.partition(" ")
+    fields_text, _, time_text = rest.lstrip(" ").partition(" ")
     if not fields_text:
         raise MalformedLine(f"no fields: {_excerpt(line)}")
     fields: dict[str, FieldValue] = {}

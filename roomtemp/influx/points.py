@@ -82,6 +82,7 @@ def readings(
     refused: list[tuple[int, str]] = []
     skipped = 0
     rooms: dict[int, tuple[str, str | None] | None] = {}  # by id(series): shared, and alive
+    times: dict[int, datetime] = {}  # a batch's points often share their times (Telegraf's)
     for point in points:
         series = point.series
         if id(series) in rooms:
@@ -98,11 +99,15 @@ def readings(
             if unit is None:
                 skipped += 1
                 continue
-        try:
-            ts = None if point.time is None else _datetime(point.time, precision)
-        except ValueError as error:
-            refused.append((point.line, str(error)))
-            continue
+        time = point.time
+        if time is None:
+            ts = None
+        elif (ts := times.get(time)) is None:
+            try:
+                ts = times[time] = _datetime(time, precision)
+            except ValueError as error:
+                refused.append((point.line, str(error)))
+                continue
         found.append(Reading(room, value, unit, ts, point.line))
     return found, refused, skipped
 
@@ -136,10 +141,8 @@ def _value(fields: dict[str, FieldValue], names: tuple[str, ...]) -> float | Non
     for name in names:
         if name in fields:
             value = fields[name]
-            # A boolean is no temperature, though Python counts it an int.
-            if isinstance(value, float | int) and not isinstance(value, bool):
-                return float(value)
-            return None
+            kind = type(value)  # exactly: a boolean is no temperature, though an int
+            return float(value) if kind is float or kind is int else None
     return None
 
 
