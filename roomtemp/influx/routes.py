@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from roomtemp import ingestion
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.http.metrics import count_stored, metrics_of
+from roomtemp.http.services import services_of
 from roomtemp.influx import answers, influxql, lineprotocol, points, reads
 from roomtemp.influx.answers import InfluxError
 from roomtemp.influx.bodies import read_text
@@ -44,8 +44,8 @@ async def write_v2(request: Request) -> Response:
 
 
 async def _write(request: Request, precisions: dict[str, int], version: int) -> Response:
-    state = request.app.state
-    settings: Settings = state.settings
+    services = services_of(request)
+    settings = services.settings
     try:
         precision_name = request.query_params.get("precision", "")
         precision = precisions.get(precision_name)
@@ -58,7 +58,9 @@ async def _write(request: Request, precisions: dict[str, int], version: int) -> 
             raise InfluxError(413, f"a write holds at most {settings.batch_max_items} points")
         readings, bad_times, skipped = points.readings(parsed, rules_of(settings), precision)
         refused += bad_times
-        valid, invalid = ingestion.validate_each(readings, now=state.clock(), limits=state.limits)
+        valid, invalid = ingestion.validate_each(
+            readings, now=services.clock(), limits=services.limits
+        )
         refused += [(readings[index].line, str(problem)) for index, problem in invalid]
         measurements = [measurement for _, measurement in valid]
         conflicts = await _record(request, measurements)
@@ -69,11 +71,11 @@ async def _write(request: Request, precisions: dict[str, int], version: int) -> 
     except InfluxError as raised:
         return _error(raised.status, raised.message, version)
     except StorageUnavailable as raised:
-        metrics_of(request).storage_errors.inc()
+        services.metrics.storage_errors.inc()
         return answers.unavailable(raised)
-    count_stored(request, len(measurements) - len(conflicts))
+    services.metrics.count_stored(len(measurements) - len(conflicts))
     if skipped:
-        metrics_of(request).influx_points_skipped.inc(skipped)
+        services.metrics.count_skipped(skipped)
     if refused:
         return _error(400, _partial_write(refused), version)
     return Response(status_code=204, headers=answers.VERSION_HEADERS)
@@ -81,10 +83,10 @@ async def _write(request: Request, precisions: dict[str, int], version: int) -> 
 
 async def _record(request: Request, measurements: list[Measurement]) -> list[int]:
     """Store each measurement that does not conflict; the indices of those that do."""
+    services = services_of(request)
     if len(measurements) > SHARED_COMMITS_UP_TO:
-        return await ingestion.record_each(request.app.state.store, measurements)
-    record = request.app.state.record
-    outcomes = await asyncio.gather(*map(record, measurements), return_exceptions=True)
+        return await ingestion.record_each(services.store, measurements)
+    outcomes = await asyncio.gather(*map(services.record, measurements), return_exceptions=True)
     conflicts = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, ConflictingMeasurements):
@@ -120,8 +122,8 @@ def _error(status: int, message: str, version: int) -> Response:
 async def query(request: Request) -> Response:
     """InfluxQL: `q` in the query string, or in a form body (Grafana's POST mode); `epoch`;
     `db`, `rp`, `chunked` and `pretty` are taken and not needed."""
-    state = request.app.state
-    settings: Settings = state.settings
+    services = services_of(request)
+    settings = services.settings
     try:
         parameters = dict(request.query_params)
         if request.method == "POST" and "q" not in parameters:
@@ -133,18 +135,18 @@ async def query(request: Request) -> Response:
         text = parameters.get("q", "").strip()
         if not text:
             raise InfluxError(400, 'missing required parameter "q"')
-        now = state.clock()
+        now = services.clock()
         rules = rules_of(settings)
         try:
             statements = influxql.parse(text, now, rules.room_tags)
         except influxql.InvalidQuery as error:
             raise InfluxError(400, f"error parsing query: {error}") from None
-        context = reads.Context(state.store, rules, now, horizon(now, settings.raw_retention))
+        context = reads.Context(services.store, rules, now, horizon(now, settings.raw_retention))
         found = [await reads.answer(statement, context) for statement in statements]
     except InfluxError as raised:
         return answers.error(raised.status, raised.message)
     except StorageUnavailable as raised:
-        metrics_of(request).storage_errors.inc()
+        services.metrics.storage_errors.inc()
         return answers.unavailable(raised)
     return answers.json_response(answers.results(found, epoch))
 
@@ -159,7 +161,7 @@ async def ping() -> Response:
 async def health(request: Request) -> Response:
     """InfluxDB 2.x's health check: ready when storage answers."""
     try:
-        await request.app.state.store.check()
+        await services_of(request).store.check()
     except StorageUnavailable as raised:
         body = {"name": "roomtemp", "status": "fail", "message": str(raised), "checks": []}
         return answers.json_response(body, 503)
