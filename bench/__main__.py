@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import line_protocol
 from bench.influx import measure_influx, print_influx
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
 from bench.parsers import compare
@@ -208,6 +209,8 @@ def main() -> None:
     }
     print("reading 100,000 batch items ...", flush=True)
     results["parsers_us_per_item"] = compare()
+    if "influx" in options.parts.split(","):
+        results["line_protocol_parsers_us_per_line"] = line_protocol.compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
         urls = {
@@ -224,7 +227,7 @@ def main() -> None:
             results["backends"][backend] = found
     if "core" in parts:
         print_report(results)
-    print_influx(results["backends"])
+    print_influx(results)
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"

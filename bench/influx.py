@@ -152,11 +152,15 @@ def measure_influx(url: str, parent: int, *, total: int, requests: int) -> dict[
     return {"ingest": ingest(url, parent, total), "panel": panel(url, requests)}
 
 
-def print_influx(backends: dict[str, Any]) -> None:
+def print_influx(results: dict[str, Any]) -> None:
+    backends = results["backends"]
     measured = {name: run["influx"] for name, run in backends.items() if "influx" in run}
     if not measured:
         return
-    print("\nInfluxDB endpoints beside the native ones, same server, same run:")
+    print("\nreading line protocol, us per line (bench/line_protocol.py):")
+    for name, micros in results["line_protocol_parsers_us_per_line"].items():
+        print(f"  {name:<45}{micros:>6.2f}")
+    print("InfluxDB endpoints beside the native ones, same server, same run:")
     for name, found in measured.items():
         runs = found["ingest"]
         print(f"  {name}:")
