@@ -14,6 +14,7 @@ before the first space (the series key) is parsed once per request, not once per
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 FieldValue = float | int | bool | str
 INT64 = 2**63
@@ -32,8 +33,7 @@ class Series:
     tags: dict[str, str]  # never changed once parsed: shared between lines
 
 
-@dataclass(slots=True)
-class Point:
+class Point(NamedTuple):  # a tuple: made 100,000 times a batch, cheaper than a dataclass
     series: Series
     fields: dict[str, FieldValue]
     time: int | None  # in the precision of the request; None: the time of arrival
@@ -77,16 +77,42 @@ def parse(text: str) -> tuple[list[Point], list[tuple[int, str]]]:
     (line number, reason). Blank lines and comments are neither."""
     points: list[Point] = []
     malformed: list[tuple[int, str]] = []
-    # Most bodies have no escape and no quoted string in any line: each line is then split
-    # by str methods alone, with no test of its own for either.
-    plain = "\\" not in text and '"' not in text
-    lines = enumerate(text.split("\n"), 1) if plain else _lines(text)
-    for number, line in lines:
-        line = line.strip()
-        if not line or line[0] == "#":
-            continue
+    if "\\" in text or '"' in text:
+        for number, line in _lines(text):
+            line = line.strip()
+            if not line or line[0] == "#":
+                continue
+            try:
+                points.append(parse_line(line, number))
+            except MalformedLine as error:
+                malformed.append((number, str(error)))
+        return points, malformed
+    # Most bodies have no escape and no quoted string in any line. Their lines are split here
+    # by str methods alone, in one loop, and what repeats from line to line (the series key,
+    # often the time) is read once: twice as fast as a function call a line (measured).
+    series: dict[str, Series] = {}
+    times: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        key, _, rest = line.partition(" ")
+        fields_text, _, time_text = rest.partition(" ")
         try:
-            points.append(_parse_plain(line, number) if plain else parse_line(line, number))
+            if not key or key[0] == "#" or not fields_text or " " in time_text or "\r" in line:
+                line = line.strip()  # blank, a comment, or spaced unusually: the slow way
+                if line and line[0] != "#":
+                    points.append(_parse_plain(line, number))
+                continue
+            fields: dict[str, FieldValue] = {}
+            for field in fields_text.split(","):
+                name, _, value = field.partition("=")
+                if not name or not value or "=" in value:
+                    raise MalformedLine(f"invalid field {field!r}: {_excerpt(line)}")
+                fields[name] = _value(value, line)
+            time = None
+            if time_text and (time := times.get(time_text)) is None:
+                time = times[time_text] = _time(time_text, line)
+            if (known := series.get(key)) is None:
+                known = series[key] = _series(key)
+            points.append(Point(known, fields, time, number))
         except MalformedLine as error:
             malformed.append((number, str(error)))
     return points, malformed
