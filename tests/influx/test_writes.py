@@ -7,7 +7,7 @@ import pytest
 
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
-from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.base import Room, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 from tests.influx.conftest import NOW, stored
 
@@ -201,6 +201,12 @@ class DatabaseDown(InMemoryStore):
     async def add_each(self, measurements: object) -> list[int]:
         raise StorageUnavailable("connection refused")
 
+    async def rooms(self) -> list[Room]:
+        raise StorageUnavailable("connection refused")
+
+    async def check(self) -> None:
+        raise StorageUnavailable("connection refused")
+
 
 async def a_storage_outage_should_be_a_503_that_clients_retry() -> None:
     app = create_app(Settings(database_url="memory://"), store=DatabaseDown(), clock=lambda: NOW)
@@ -213,6 +219,10 @@ async def a_storage_outage_should_be_a_503_that_clients_retry() -> None:
         assert response.status_code == 503
         assert response.headers["Retry-After"]
         assert "error" in response.json()
+        query = await client.get("/query", params={"q": "SELECT * FROM temperature"})
+        assert (query.status_code, "Retry-After" in query.headers) == (503, True)
+        health = await client.get("/health")
+        assert (health.status_code, health.json()["status"]) == (503, "fail")
 
 
 async def ping_should_answer_204_with_the_influxdb_version(client: httpx.AsyncClient) -> None:
