@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from fastapi import Request, Response
+from fastapi import Response
 
 from roomtemp.domain.rollups import EPOCH, MICROSECOND
 from roomtemp.http.problems import RETRY_AFTER_SECONDS
@@ -42,10 +42,6 @@ def json_response(
         {**VERSION_HEADERS, **(headers or {})},
         media_type="application/json",
     )
-
-
-async def influx_error(_: Request, raised: InfluxError) -> Response:
-    return error(raised.status, raised.message)
 
 
 def unavailable(raised: StorageUnavailable) -> Response:
