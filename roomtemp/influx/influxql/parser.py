@@ -220,6 +220,8 @@ def _group_by(reader: Reader, select: Select, room_tags: tuple[str, ...]) -> Non
             select.group_by_room = "*"
         else:
             tag = reader.name()
+            if reader.operator("::"):
+                reader.name()  # ::tag
             if tag not in room_tags:
                 raise InvalidQuery(
                     f"GROUP BY {tag!r} is not supported: group by time() or a room tag"
