@@ -46,7 +46,8 @@ def a_slash_should_start_a_regex_only_after_a_match_operator() -> None:
 def group_by_should_read_the_interval_offset_room_and_fill() -> None:
     found = select(
         'SELECT max(value) AS top FROM "db"."autogen"."°C" WHERE time >= now() - 1d'
-        ' GROUP BY time(15m, -5m), "entity_id" fill(-2.5) ORDER BY time DESC LIMIT 4 OFFSET 1'
+        ' GROUP BY time(15m, -5m), "entity_id"::tag fill(-2.5) ORDER BY time DESC LIMIT 4'
+        " OFFSET 1"
     )
     assert (found.measurement, found.columns[0].name) == ("°C", "top")
     assert (found.interval, found.offset) == (timedelta(minutes=15), timedelta(minutes=10))
