@@ -92,7 +92,10 @@ def parse_should_leave_the_time_out_when_the_line_has_none() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["m", "m ", "m,t= v=1", "m,=x v=1", "m v=", "m =1", "m v=1 12x", "m v=1,", ",t=a v=1"],
+    [
+        *("m", "m ", "m,t= v=1", "m,=x v=1", "m v=", "m =1", "m v=1 12x", "m v=1,", ",t=a v=1"),
+        *('m a="x""y"', 'm a="x",', 'm a=1"x"', 'm a="x"b=1', 'm a="x",="y"', 'm ="x"'),
+    ],
 )
 def parse_should_refuse_a_malformed_line_and_say_which(text: str) -> None:
     points, malformed = parse(f"ok v=1\n{text}\nok v=2")
