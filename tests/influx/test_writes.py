@@ -231,3 +231,23 @@ async def ping_should_answer_204_with_the_influxdb_version(client: httpx.AsyncCl
     assert response.headers["X-Influxdb-Version"].startswith("1.")
     health = await client.get("/health")
     assert (health.status_code, health.json()["status"]) == (200, "pass")
+
+
+async def too_many_points_or_an_unknown_encoding_should_be_refused(
+    memory_store: InMemoryStore,
+) -> None:
+    settings = Settings(database_url="memory://", batch_max_items=10)
+    app = create_app(settings, store=memory_store, clock=lambda: NOW)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        lines = "\n".join(f"t,room=hall value=20 {1700049000 + i}" for i in range(11))
+        response = await client.post("/write?precision=s", content=lines)
+        assert response.status_code == 413
+        assert "at most 10" in response.json()["error"]
+        deflated = await client.post(
+            "/write", content=b"x", headers={"Content-Encoding": "deflate"}
+        )
+        assert deflated.status_code == 415
+    assert await memory_store.rooms() == []
