@@ -10,7 +10,8 @@ from urllib.parse import parse_qs
 from starlette.types import Scope
 
 WRITING_PATHS = frozenset({"/write", "/api/v2/write"})
-READING_PATHS = frozenset({"/query"})  # a POST that reads: GET and POST both need `read`
+# POSTs that read (the second one refuses Flux): GET and POST both need `read`
+READING_PATHS = frozenset({"/query", "/api/v2/query"})
 OPEN_PATHS = frozenset({"/ping", "/health"})
 
 

@@ -151,6 +151,13 @@ async def query(request: Request) -> Response:
     return answers.json_response(answers.results(found, epoch))
 
 
+@router.post("/api/v2/query")
+async def flux(request: Request) -> Response:
+    """InfluxDB 2.x's Flux endpoint: not supported, and said so in the 2.x clients' terms."""
+    message = "Flux is not supported: roomtemp answers InfluxQL at /query (Grafana: InfluxQL)"
+    return _error(400, message, version=2)
+
+
 @router.api_route("/ping", methods=["GET", "HEAD"])
 async def ping() -> Response:
     """Alive: what InfluxDB's clients ask first. Like /healthz, open to all."""

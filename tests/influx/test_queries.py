@@ -260,3 +260,13 @@ async def create_database_should_succeed_and_change_nothing(client: httpx.AsyncC
     response = await client.post("/query", params={"q": 'CREATE DATABASE "telegraf"'})
     assert response.json() == {"results": [{"statement_id": 0}]}
     assert await stored(client, "telegraf") == []
+
+
+async def a_flux_query_should_be_told_that_flux_is_not_supported(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/v2/query", params={"org": "home"}, json={"query": 'from(bucket: "b")'}
+    )
+    assert response.status_code == 400
+    assert "Flux is not supported" in response.json()["message"]
