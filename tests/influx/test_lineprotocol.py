@@ -84,6 +84,27 @@ def parse_should_keep_newlines_inside_a_quoted_string_and_count_lines_of_the_bod
     assert [number for number, _ in malformed] == [6]
 
 
+@pytest.mark.parametrize(
+    ("body", "strings"),
+    [
+        ('m s="a\nb\nc" 1\nm s="d"', ["a\nb\nc", "d"]),
+        ('m s="a \\"\nquoted\\" line" 1', ['a "\nquoted" line']),
+        ('m s="ends in a backslash \\\\"\nm s="x"', ["ends in a backslash \\", "x"]),
+        ('m s="x",t="a\n",u="b" 1', ["x"]),
+    ],
+)
+def strings_should_span_lines_until_their_closing_quote(body: str, strings: list[str]) -> None:
+    points, malformed = parse(body)
+    assert malformed == []
+    assert [point.fields["s"] for point in points] == strings
+
+
+def a_string_left_open_should_take_the_rest_of_the_body_as_one_refused_line() -> None:
+    points, malformed = parse('m v=1\nm s="open\n' + "m v=2\n" * 1000)
+    assert len(points) == 1
+    assert [number for number, _ in malformed] == [2]
+
+
 def parse_should_leave_the_time_out_when_the_line_has_none() -> None:
     assert only("m v=1").time is None
     assert only('m s="a 12"').time is None
