@@ -1,5 +1,6 @@
 """The InfluxQL reader: what each statement says, and what it refuses."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,6 +33,14 @@ def one_room_named_by_equality_should_be_read_without_listing_the_rooms() -> Non
     assert [either.test(room) for room in ("a", "b", "c")] == [True, True, False]
     matching = select("SELECT value FROM t WHERE room =~ /^k.*n$/ AND room != 'kiln'").rooms
     assert [matching.test(room) for room in ("kitchen", "kiln", "hall")] == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    "regex", ["^(kitchen|hall)$", ".*temp.*", "(?i)KIT", "[a-z(+]+_temp", "(ab)+", "\\(a+\\)+"]
+)
+def the_regexes_grafana_and_people_write_should_be_taken(regex: str) -> None:
+    rooms = select(f"SELECT value FROM t WHERE room =~ /{regex}/").rooms
+    assert rooms.test("kitchen_temp") == (re.search(regex, "kitchen_temp") is not None)
 
 
 def a_slash_should_start_a_regex_only_after_a_match_operator() -> None:
@@ -69,6 +78,11 @@ def group_by_should_read_the_interval_offset_room_and_fill() -> None:
         ("SELECT value FROM t WHERE time > 99999999999999999999d", "out of range"),
         ("SELECT value FROM t WHERE room =~ /(/", "regular expression"),
         ("", "empty"),
+        # Patterns that Python's engine may take exponential or high-power time to fail on.
+        *(
+            (f"SELECT value FROM t WHERE room =~ /{regex}/", "exponential")
+            for regex in ("(a+)+b", "(a|aa)*c", "(?:x*)*y", ".*.*.*.*z", "((a+))+")
+        ),
     ],
 )
 def what_is_not_supported_should_be_named(text: str, named: str) -> None:

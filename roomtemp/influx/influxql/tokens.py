@@ -10,6 +10,7 @@ from roomtemp.influx.influxql.statements import InvalidQuery
 DURATION_UNITS = {"ns": 0, "u": 1, "µ": 1, "us": 1, "ms": 1_000, "s": 1_000_000,
                   "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000,
                   "w": 604_800_000_000}  # fmt: skip
+MAX_QUANTIFIERS = 3
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<duration>[0-9]+(?:ns|us|µ|u|ms|s|m|h|d|w)(?![A-Za-z0-9_]))
@@ -105,9 +106,57 @@ def pattern(reader: Reader) -> re.Pattern[str]:
     if token.kind != "regex":
         raise InvalidQuery("expected a regular expression: /.../")
     try:
-        return re.compile(token.text)
+        compiled = re.compile(token.text)
     except re.error as error:
         raise InvalidQuery(f"invalid regular expression /{token.text}/: {error}") from None
+    quantifiers = _quantifiers(token.text)
+    if quantifiers is None or quantifiers > MAX_QUANTIFIERS:
+        raise InvalidQuery(
+            f"/{token.text}/ repeats a group that repeats or alternates, such as (a+)+ or"
+            f" (a|b)*, or has more than {MAX_QUANTIFIERS} of *, + and {{}}: not supported, as"
+            " it may take exponential (or a high power of) time; write [ab]* or a+"
+        )
+    return compiled
+
+
+def _quantifiers(text: str) -> int | None:
+    """How many of *, + and {} the pattern has; None when one follows a group holding a
+    quantifier or an alternation. Python's backtracking engine may take exponential time to
+    fail with the latter against a room id of 128 characters ((a+)+b: 1.2 s for 24), and the
+    n-th power of its length with n quantifiers in a row (.*.*.*x), where InfluxDB's engine
+    (Go's RE2) takes linear time: a user with the read scope must not hold a worker."""
+    holds: list[bool] = []  # per open group: whether it holds a quantifier or an alternation
+    after_risky_group = False
+    quantifiers = 0
+    index = 0
+    while index < len(text):
+        character = text[index]
+        risky, after_risky_group = after_risky_group, False
+        if character == "\\":
+            index += 2
+            continue
+        if character == "[":  # a character class, to its closing bracket
+            index += 2 if text[index + 1 : index + 2] in ("]", "^") else 1
+            while index < len(text) and text[index] != "]":
+                index += 2 if text[index] == "\\" else 1
+        elif character == "(":
+            holds.append(False)
+            if text[index + 1 : index + 2] == "?":  # (?:, (?i), (?P<name>: no quantifier
+                index += 1
+        elif character == ")" and holds:
+            after_risky_group = holds.pop()
+            if holds and after_risky_group:
+                holds[-1] = True
+        elif character in "*+{":
+            if risky:
+                return None
+            quantifiers += 1
+            if holds:
+                holds[-1] = True
+        elif character in "?|" and holds:
+            holds[-1] = True
+        index += 1
+    return quantifiers
 
 
 def duration(reader: Reader) -> timedelta:
