@@ -95,21 +95,22 @@ def _bounds(select: Select) -> tuple[datetime, datetime]:
 
 
 async def _raw(select: Select, rooms: list[str], context: Context) -> dict[str, list[Row]]:
+    """Room after room, never reading more than MAX_RAW_POINTS in all, however many rooms."""
     since, until = _bounds(select)
-    cap = MAX_RAW_POINTS + 1
+    wanted = MAX_RAW_POINTS + 1
     if select.limit is not None and not select.descending:
-        cap = min(cap, select.skip + select.limit)
-    found = await asyncio.gather(
-        *(queries.measurements(context.store, room, since, until, cap) for room in rooms)
-    )
-    if sum(map(len, found)) > MAX_RAW_POINTS:
-        raise InvalidQuery(
-            f"more than {MAX_RAW_POINTS} points: add a LIMIT, or a narrower time range"
-        )
-    return {
-        room: [(ts, kelvin, room) for ts, kelvin in rows]
-        for room, rows in zip(rooms, found, strict=True)
-    }
+        wanted = min(wanted, select.skip + select.limit)
+    left = MAX_RAW_POINTS + 1
+    found: dict[str, list[Row]] = {}
+    for room in rooms:
+        rows = await queries.measurements(context.store, room, since, until, min(wanted, left))
+        left -= len(rows)
+        if left <= 0:
+            raise InvalidQuery(
+                f"more than {MAX_RAW_POINTS} points: add a LIMIT, or a narrower time range"
+            )
+        found[room] = [(ts, kelvin, room) for ts, kelvin in rows]
+    return found
 
 
 async def _totals(select: Select, rooms: list[str], context: Context) -> dict[str, list[Row]]:

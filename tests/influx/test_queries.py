@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
+from roomtemp.influx import selects
 from tests.influx.conftest import stored
 
 MINUTE = 60
@@ -270,3 +271,13 @@ async def a_flux_query_should_be_told_that_flux_is_not_supported(
     )
     assert response.status_code == 400
     assert "Flux is not supported" in response.json()["message"]
+
+
+async def a_raw_query_should_read_no_more_than_its_cap_over_all_rooms(
+    kitchen: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selects, "MAX_RAW_POINTS", 100)
+    everything = await query(kitchen, 'SELECT value FROM "°C"')
+    assert "more than 100 points" in everything["results"][0]["error"]
+    limited = await query(kitchen, 'SELECT value FROM "°C" LIMIT 5')
+    assert len(limited["results"][0]["series"][0]["values"]) == 5
