@@ -12,7 +12,7 @@ import line_protocol_parser  # type: ignore[import-untyped]
 import msgspec
 
 from bench.load import make_batches
-from roomtemp.http.schemas import MeasurementItem
+from roomtemp.http.schemas import PostedItem
 from roomtemp.influx import lineprotocol
 
 NS = 1_000_000_000
@@ -64,7 +64,7 @@ def compare(lines: int = 100_000) -> dict[str, float]:
         timings[f"roomtemp ({label})"] = _best_of_three(lineprotocol.parse, body) / lines * 1e6
         timings[f"line-protocol-parser ({label})"] = _best_of_three(_library, body) / lines * 1e6
     json_body = make_batches("parse", lines, lines).bodies[0]
-    decoder = msgspec.json.Decoder(list[MeasurementItem])
+    decoder = msgspec.json.Decoder(list[PostedItem])
     timings["msgspec JSON batch (reference)"] = (
         _best_of_three(lambda _: decoder.decode(json_body), "") / lines * 1e6
     )
