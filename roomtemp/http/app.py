@@ -84,7 +84,7 @@ def create_app(
     app.include_router(answering_head(dashboard.router))
     app.include_router(answering_head(problem_types.router))
     # InfluxDB's endpoints take, as InfluxDB does, parameters they do not need (db, rp, u...).
-    app.include_router(influx.router)
+    app.include_router(answering_head(influx.router))
     app.mount("/static", dashboard.static_files(), name="static")
     return app
 

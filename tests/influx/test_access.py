@@ -85,3 +85,4 @@ async def ping_and_health_should_need_no_token(
     assert (await client.get("/ping")).status_code == 204
     assert (await client.head("/ping")).status_code == 204
     assert (await client.get("/health")).status_code == 200
+    assert (await client.head("/health")).status_code == 200
