@@ -6,9 +6,11 @@ with `\\"` and `\\\\` (newlines allowed inside), `i` integers and `u` unsigned i
 booleans `t T true True TRUE f F false False FALSE`, `#` comments, an optional integer
 timestamp. Nothing here knows about rooms or units: see points.py.
 
-Measured against the line-protocol-parser package (C) in bench/line_protocol.py: a line is
-split by str methods where it holds no backslash and no quote (most lines), and the part
-before the first space (the series key) is parsed once per request, not once per line.
+Measured against the line-protocol-parser package (C) in bench/line_protocol.py, which is
+1.0-1.8x as fast but refuses subnormal floats, keeps the first of repeated field keys (InfluxDB
+the last) and reads single lines only. Here a line is split by str methods where it holds no
+backslash (most lines), and what repeats from line to line (the series key, often the time)
+is read once per request.
 """
 
 import re
