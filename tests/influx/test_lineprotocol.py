@@ -164,3 +164,8 @@ def parse_should_agree_with_the_reference_parser(
         reference = line_protocol_parser.parse_line(line)
         assert reference["measurement"] == measurement
         assert reference["fields"] == point.fields
+
+
+@pytest.mark.parametrize("line", ["m f=1,f=2", 'm f="x",f=2', "m f\\=1=1,f\\=1=2"])
+def a_repeated_field_key_should_keep_its_last_value_as_influxdb_does(line: str) -> None:
+    assert list(only(line).fields.values()) == [2.0]
