@@ -11,9 +11,10 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,20 @@ import asyncpg
 
 from bench import line_protocol
 from bench.influx import measure_influx, print_influx
-from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
+from bench.load import (
+    make_batches,
+    run_wrk,
+    send_batches,
+    server_cpu_seconds,
+    singles_beside_batches,
+    worker_peak_rss_mb,
+)
 from bench.parsers import compare
 from bench.queries import measure_queries
-from bench.references import raw_copy, raw_single_commits
+from bench.references import bare_asgi, raw_copy, raw_executemany, raw_single_commits
 from bench.report import print_report
 from roomtemp.storage import backend_of
-from tests.blackbox.server import running_server
+from tests.blackbox.server import Server, running_server
 from tests.throwaway_postgres import start_throwaway_postgres
 
 RESULTS = Path(__file__).with_name("results")
@@ -74,53 +82,103 @@ async def _execute(url: str, sql: str) -> None:
         await connection.close()
 
 
+def with_cpu(server: Server, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What `run` measured, and the server's CPU time (all workers) while it ran, per
+    measurement acknowledged (us)."""
+    before = server_cpu_seconds(server.process.pid)
+    result = run()
+    used = server_cpu_seconds(server.process.pid) - before
+    result["server_cpu_us_per_item"] = used / max(result["acknowledged"], 1) * 1e6
+    return result
+
+
 def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
-    """Single writes with and without shared commits, then batches, on one backend; on
-    PostgreSQL, each beside its reference without HTTP, measured just before it."""
-    workers = str(os.cpu_count() or 1)
-    flags = ("--workers", workers, "--log-level", "warning", "--migrate")
+    """Single writes with and without shared commits, then batches, on one backend; each
+    beside its reference (without roomtemp), measured just before it in the same run."""
+    backend = backend_of(url)
+    workers = os.cpu_count() or 1
+    flags = ("--workers", str(workers), "--log-level", "warning", "--migrate")
     results: dict[str, Any] = {}
-    references = results["references"] = {} if backend_of(url) == "postgres" else None
+    references = results["references"] = {}
     for shared in (True, False):
+        if not shared and "single" not in options.parts:
+            continue
         environment = {
             "ROOMTEMP_SHARED_COMMITS": str(shared).lower(),
             "ROOMTEMP_ACCESS_LOG": "false",
         }
         with running_server(url, *flags, env=environment) as server:
-            if references is not None and shared:
+            if "single" in options.parts:
+                label = "shared" if shared else "direct"
+                if shared:
+                    measure_single_references(url, references, workers, options)
                 settle(url)
-                references["single_commits_per_s"] = asyncio.run(
-                    raw_single_commits(url, connections=32, seconds=options.seconds)
-                )
-            settle(url)
-            label = "shared" if shared else "direct"
-            single = run_wrk(server.url, label, connections=32, seconds=options.seconds)
-            time.sleep(1)  # requests cut off by wrk's deadline may still be committing
-            single["stored"] = stored(url, f"bench-{label}-")
-            results[f"single_{label}"] = single
+                wrk = partial(run_wrk, server.url, label, connections=32, seconds=options.seconds)
+                single = with_cpu(server, wrk)
+                time.sleep(1)  # requests cut off by wrk's deadline may still be committing
+                single["stored"] = stored(url, f"bench-{label}-")
+                results[f"single_{label}"] = single
             if not shared:
                 continue
-            if references is not None:
-                settle(url)
-                references["copy_rows_per_s"] = asyncio.run(
-                    raw_copy(url, options.batches.items, connections=4, chunk=5_000)
-                )
-            settle(url)
-            batches = send_batches(server.url, options.batches, senders=4)
-            batches["stored"] = stored(url, f"{options.batches.label}-")
-            results["batch"] = batches
-            largest = send_batches(server.url, options.largest, senders=4)
-            largest["stored"] = stored(url, f"{options.largest.label}-")
-            results["batch_100k"] = largest
-            results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
-            if backend_of(url) != "memory":  # whose workers each keep their own, apart
+            if "batch" in options.parts:
+                measure_batches(server, url, references, results, options)
+            if "queries" in options.parts and backend != "memory":  # memory: each worker its own
                 settle(url)
                 results["queries"] = measure_queries(
                     server.url, url, rooms=options.rooms, requests=options.requests
                 )
-    if references is None:
-        del results["references"]
     return results
+
+
+def measure_single_references(
+    url: str, references: dict[str, float], workers: int, options: argparse.Namespace
+) -> None:
+    backend = backend_of(url)
+    if backend == "postgres":
+        settle(url)
+        references["single_commits_per_s"] = asyncio.run(
+            raw_single_commits(url, connections=32, seconds=options.seconds)
+        )
+    if backend == "memory":
+        references["bare_asgi_per_s"] = bare_asgi(
+            workers,
+            lambda bare: run_wrk(bare, "bare", connections=32, seconds=options.seconds)[
+                "requests_per_s"
+            ],
+        )
+
+
+def measure_batches(
+    server: Server,
+    url: str,
+    references: dict[str, float],
+    results: dict[str, Any],
+    options: argparse.Namespace,
+) -> None:
+    backend = backend_of(url)
+    if backend == "postgres":
+        settle(url)
+        references["copy_rows_per_s"] = asyncio.run(
+            raw_copy(url, options.batches.items, connections=4, chunk=5_000)
+        )
+    if backend == "sqlite":
+        references["executemany_rows_per_s"] = raw_executemany(
+            url.removeprefix("sqlite:///"), options.batches.items
+        )
+    for name, batches in (
+        ("batch", options.batches),
+        ("batch_ndjson", options.ndjson),
+        ("batch_100k", options.largest),
+    ):
+        settle(url)
+        result = with_cpu(server, partial(send_batches, server.url, batches, senders=4))
+        result["stored"] = stored(url, f"{batches.label}-")
+        results[name] = result
+    settle(url)
+    results["single_beside_100k"] = singles_beside_batches(
+        server.url, options.beside, seconds=options.seconds
+    )
+    results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
 
 
 def measure_influx_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
@@ -192,16 +250,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
-        "--parts", default="core,influx", help="core (the native API), influx (InfluxDB's)"
+        "--parts",
+        default="single,batch,queries,influx",
+        help="what to measure on each backend (influx: InfluxDB's endpoints beside the native)",
     )
     options = parser.parse_args()
+    options.parts = options.parts.split(",")
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
     options.batches = make_batches("batch", total, 5_000)
+    options.ndjson = make_batches("ndjson", total, 5_000, ndjson=True)
     options.largest = make_batches(
         "largest", 4 * 100_000 if not options.quick else 200_000, 100_000
     )
+    # Enough 100,000-item batches to last the single writes beside them, at ~100,000/s.
+    options.beside = make_batches("beside", options.seconds * 100_000, 100_000)
     backends = options.backends.split(",")
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -209,7 +273,7 @@ def main() -> None:
     }
     print("reading 100,000 batch items ...", flush=True)
     results["parsers_us_per_item"] = compare()
-    if "influx" in options.parts.split(","):
+    if "influx" in options.parts:
         results["line_protocol_parsers_us_per_line"] = line_protocol.compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
@@ -218,14 +282,12 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
-        parts = options.parts.split(",")
         for backend in backends:
             print(f"measuring {backend} ...", flush=True)
-            found = measure_backend(urls[backend], options) if "core" in parts else {}
-            if "influx" in parts:
+            found = results["backends"][backend] = measure_backend(urls[backend], options)
+            if "influx" in options.parts:
                 found["influx"] = measure_influx_backend(urls[backend], options)
-            results["backends"][backend] = found
-    if "core" in parts:
+    if set(options.parts) - {"influx"}:
         print_report(results)
     print_influx(results)
     if not options.quick:

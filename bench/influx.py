@@ -4,35 +4,19 @@ JSON rate), and Grafana's panel query (a day by the minute) against the native s
 same window and buckets (target: <= 1.5x its latency). With the server's CPU per item."""
 
 import asyncio
-import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from bench.load import Batches, make_batches, read_response, send_batches
+from bench.load import Batches, make_batches, read_response, send_batches, server_cpu_seconds
 from bench.queries import _latencies
 
 ROOMS = 100
 LP_SIZE = 5_000
 PANEL_ROOMS = 4
 EVERY = timedelta(seconds=10)  # a day of readings per panel room: 8,640
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_seconds(parent: int) -> float:
-    """User and system CPU of the server process and its workers, so far."""
-    total = 0.0
-    for process in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(process.name) == parent or int(fields[1]) == parent:  # fields[1]: the parent
-            total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    return total
 
 
 def line_protocol_batches(label: str, total: int, size: int = LP_SIZE) -> Batches:

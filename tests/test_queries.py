@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roomtemp import queries
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import (
     ConflictingMeasurements,
     EmptyWindow,
@@ -19,6 +20,7 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.series import bucket_edges
 from roomtemp.storage import MeasurementStore
+from roomtemp.storage.postgres import store as postgres_store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SPAN_MINUTES = 60 * 24 * 45  # writes spread over 45 days before T0
@@ -29,9 +31,11 @@ offsets = st.builds(
     st.sampled_from([0, 0, 0, 1, 999_999, 30_000_000]),
 )
 values = st.integers(25_000, 35_000).map(lambda hundredths: hundredths / 100)
-# A write is a batch of (offset, value); some repeat keys, with the same value or another.
+# A write is a batch of (offset, value), stored all or nothing (as a list or as columns, the
+# batch path) or each on its own; some repeat keys, with the same value or another.
+WAYS = ("add", "add_columns", "add_each")
 writes = st.lists(
-    st.tuples(st.lists(st.tuples(offsets, values), min_size=1, max_size=40), st.booleans()),
+    st.tuples(st.lists(st.tuples(offsets, values), min_size=1, max_size=40), st.sampled_from(WAYS)),
     min_size=1,
     max_size=6,
 )
@@ -46,12 +50,12 @@ PROPERTY = settings(
 
 
 async def write_all(
-    store: MeasurementStore, room: str, batches: list[tuple[list[tuple[timedelta, float]], bool]]
+    store: MeasurementStore, room: str, batches: list[tuple[list[tuple[timedelta, float]], str]]
 ) -> dict[datetime, float]:
     """Write the batches as the service does (all or nothing, or each on its own) and keep
     what should now be stored."""
     stored: dict[datetime, float] = {}
-    for items, atomic in batches:
+    for items, way in batches:
         batch = [Measurement(room, T0 + offset, value) for offset, value in items]
         expected = dict(stored)
         conflicts = []
@@ -59,9 +63,15 @@ async def write_all(
             known = expected.setdefault(measurement.ts, measurement.kelvin)
             if known != measurement.kelvin:
                 conflicts.append(index)
-        if atomic:
+        if way != "add_each":
             try:
-                await store.add(batch)
+                if way == "add":
+                    await store.add(batch)
+                else:
+                    with pytest.MonkeyPatch.context() as patch:
+                        # As many as a batch of 100,000 would, through PostgreSQL's COPY path.
+                        patch.setattr(postgres_store, "COPY_FROM", 1)
+                        await store.add_columns(Columns.of(batch))
             except ConflictingMeasurements:
                 assert conflicts
                 continue
@@ -76,7 +86,7 @@ async def write_all(
 @given(batches=writes, asked=st.lists(windows, min_size=1, max_size=5))
 async def a_window_should_equal_the_raw_measurements_in_it(
     store: MeasurementStore,
-    batches: list[tuple[list[tuple[timedelta, float]], bool]],
+    batches: list[tuple[list[tuple[timedelta, float]], str]],
     asked: list[tuple[datetime, datetime]],
 ) -> None:
     room = f"room-{uuid.uuid4()}"
@@ -104,7 +114,7 @@ async def a_window_should_equal_the_raw_measurements_in_it(
 )
 async def a_series_should_equal_the_raw_measurements_bucket_by_bucket(
     store: MeasurementStore,
-    batches: list[tuple[list[tuple[timedelta, float]], bool]],
+    batches: list[tuple[list[tuple[timedelta, float]], str]],
     window: tuple[datetime, datetime],
     bucket: timedelta,
     zone: ZoneInfo | None,

@@ -197,10 +197,15 @@ def serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,  # roomtemp.access logs each request, with its route and id
+            http="roomtemp.http.deadlines:DeadlineProtocol",  # slow clients are cut off
             # On SIGTERM uvicorn stops accepting, lets the requests in flight finish (and so
             # their commits) for at most this long, then runs the lifespan's shutdown, which
             # closes the store. Below Docker's 10 s between SIGTERM and SIGKILL by default.
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # uvicorn kills a worker that has not answered its supervisor for 5 s by default;
+            # on a loaded 2-core machine a worker's start-up alone (imports, pool) took 5.5 s,
+            # and a replacement started during a database outage then took the server down.
+            timeout_worker_healthcheck=30,
         )
     return 0
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from roomtemp.domain.access import AccessToken
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import Measurement
 from roomtemp.domain.rollups import Piece, Summary
 
@@ -58,6 +59,9 @@ class MeasurementStore(TokenStore, Protocol):
         """Store all in one durable transaction, or none. One whose room and ts are already
         stored, or repeated in `measurements`, with the same value is a duplicate and stored
         as nothing; with another value, ConflictingMeasurements names its index."""
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        """add(), for a batch given as columns: the path of large batches."""
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         """Store each one that does not conflict, all in one durable transaction; the indices

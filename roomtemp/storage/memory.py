@@ -8,6 +8,7 @@ from math import fsum
 from typing import Generic, TypeVar
 
 from roomtemp.domain.access import AccessToken, TokenNameTaken
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas, later
 from roomtemp.storage.base import Room, WriteResult
@@ -55,6 +56,9 @@ class InMemoryStore:
             raise ConflictingMeasurements(conflicts)
         self._insert(new)
         return WriteResult(stored=len(new), duplicates=len(measurements) - len(new))
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        return await self.add(columns.measurements())
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         new, conflicts = self._sort_out(measurements)
