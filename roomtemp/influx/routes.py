@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 
 from roomtemp import ingestion
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.http.services import services_of
 from roomtemp.influx import answers, influxql, lineprotocol, points, reads
@@ -85,7 +86,13 @@ async def _record(request: Request, measurements: list[Measurement]) -> list[int
     """Store each measurement that does not conflict; the indices of those that do."""
     services = services_of(request)
     if len(measurements) > SHARED_COMMITS_UP_TO:
-        return await ingestion.record_each(services.store, measurements)
+        # Most writes conflict with nothing: then they go in as columns, the batch path's
+        # (one COPY); one that conflicts is undone and written again, each that can be.
+        try:
+            await ingestion.record_batch(services.store, Columns.of(measurements))
+        except ingestion.ConflictingBatch:
+            return await ingestion.record_each(services.store, measurements)
+        return []
     outcomes = await asyncio.gather(*map(services.record, measurements), return_exceptions=True)
     conflicts = []
     for index, outcome in enumerate(outcomes):

@@ -7,7 +7,7 @@ import pytest
 
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
-from roomtemp.storage.base import Room, StorageUnavailable
+from roomtemp.storage.base import Room, StorageUnavailable, WriteResult
 from roomtemp.storage.memory import InMemoryStore
 from tests.influx.conftest import NOW, stored
 
@@ -199,6 +199,9 @@ async def an_empty_write_should_succeed_as_influxdb_s_does(client: httpx.AsyncCl
 
 class DatabaseDown(InMemoryStore):
     async def add_each(self, measurements: object) -> list[int]:
+        raise StorageUnavailable("connection refused")
+
+    async def add_columns(self, columns: object) -> WriteResult:
         raise StorageUnavailable("connection refused")
 
     async def rooms(self) -> list[Room]:
