@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,12 @@ from bench.load import (
 )
 from bench.parsers import compare
 from bench.queries import measure_queries
+from bench.reads import ROOM, measure_reads, print_long_reads
 from bench.references import bare_asgi, raw_copy, raw_executemany, raw_single_commits
 from bench.report import print_report
-from roomtemp.storage import backend_of
+from bench.rooms import measure_rooms, print_rooms
+from bench.year_load import load_year
+from roomtemp.storage import backend_of, migrate
 from tests.blackbox.server import Server, running_server
 from tests.throwaway_postgres import start_throwaway_postgres
 
@@ -245,17 +248,55 @@ def machine(postgres_version: str) -> dict[str, Any]:
     }
 
 
+def measure_long_reads(database_url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """A year at 1 Hz loaded straight into a fresh database, then read over HTTP (reads.py)."""
+    asyncio.run(migrate(database_url))
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    print(f"  loading {options.year_days} days at 1 Hz ...", flush=True)
+    loaded = load_year(database_url, ROOM, end, options.year_days)
+    flags = ("--workers", "1", "--log-level", "warning")
+    with running_server(database_url, *flags, env={"ROOMTEMP_ACCESS_LOG": "false"}) as server:
+        results = measure_reads(server.url, server.process.pid, database_url, end, options)
+    return {"days": options.year_days, "load_seconds": loaded, **results}
+
+
+def measure_many_rooms(backend: str, options: argparse.Namespace) -> dict[str, Any]:
+    """/rooms among 100,000 rooms and the dashboard with 10,000 (rooms.py), on a fresh
+    database; the dashboard's databases are schemas of it (PostgreSQL) or files beside it."""
+    with postgres_database() as (postgres_url, _), tempfile.TemporaryDirectory() as folder:
+
+        def make_url(label: str) -> str:
+            if backend == "sqlite":
+                return f"sqlite:///{folder}/{label}.sqlite3"
+            schema = label.replace("-", "_")
+            asyncio.run(_execute(postgres_url, f"CREATE SCHEMA {schema}"))
+            return f"{postgres_url}?search_path={schema}"
+
+        return measure_rooms(make_url("rooms"), make_url, options)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
         "--parts",
-        default="single,batch,queries,influx",
-        help="what to measure on each backend (influx: InfluxDB's endpoints beside the native)",
+        default="single,batch,queries,rooms,reads,influx",
+        help="comma-separated: single, batch and queries (on each backend), rooms (100,000 of"
+        " them, and the dashboard), reads (a year at 1 Hz, before and after churn), influx"
+        " (InfluxDB's endpoints beside the native ones)",
     )
+    parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
+    parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
     options = parser.parse_args()
     options.parts = options.parts.split(",")
+    options.churn_seconds = options.churn_seconds or (10 if options.quick else 60)
+    options.year_days = options.year_days or (30 if options.quick else 365)
+    options.read_requests = 20 if options.quick else 100
+    options.rooms_many, options.rooms_dashboard = (
+        (10_000, 1_000) if options.quick else (100_000, 10_000)
+    )
+    options.browser_runs = 3 if options.quick else 10
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
@@ -271,8 +312,10 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "backends": {},
     }
-    print("reading 100,000 batch items ...", flush=True)
-    results["parsers_us_per_item"] = compare()
+    per_backend = {"single", "batch", "queries"} & set(options.parts)
+    if "batch" in options.parts:
+        print("reading 100,000 batch items ...", flush=True)
+        results["parsers_us_per_item"] = compare()
     if "influx" in options.parts:
         results["line_protocol_parsers_us_per_line"] = line_protocol.compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
@@ -282,13 +325,27 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
-        for backend in backends:
+        for backend in backends if per_backend else []:
             print(f"measuring {backend} ...", flush=True)
-            found = results["backends"][backend] = measure_backend(urls[backend], options)
-            if "influx" in options.parts:
-                found["influx"] = measure_influx_backend(urls[backend], options)
-    if set(options.parts) - {"influx"}:
+            results["backends"][backend] = measure_backend(urls[backend], options)
+        results["influx"] = {}
+        for backend in backends if "influx" in options.parts else []:
+            print(f"InfluxDB endpoints on {backend} ...", flush=True)
+            results["influx"][backend] = measure_influx_backend(urls[backend], options)
+    results["rooms"] = {}
+    for backend in [b for b in backends if b != "memory"] if "rooms" in options.parts else []:
+        print(f"many rooms on {backend} ...", flush=True)
+        results["rooms"][backend] = measure_many_rooms(backend, options)
+    results["long_reads"] = {}
+    for backend in [b for b in backends if b != "memory"] if "reads" in options.parts else []:
+        print(f"reading a year at 1 Hz on {backend} ...", flush=True)
+        with postgres_database() as (reads_url, _), tempfile.TemporaryDirectory() as folder:
+            url = reads_url if backend == "postgres" else f"sqlite:///{folder}/reads.sqlite3"
+            results["long_reads"][backend] = measure_long_reads(url, options)
+    if results["backends"]:
         print_report(results)
+    print_rooms(results["rooms"], options)
+    print_long_reads(results["long_reads"])
     print_influx(results)
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)

@@ -27,6 +27,8 @@ Units: TypeAlias = npt.NDArray[np.uint8]
 UNIT_ORDER = tuple(Unit)  # Readings.units holds indices into this
 UNIT_CODES = {text: UNIT_ORDER.index(unit) for unit in Unit for text in (unit, unit.lower())}
 HOUR_MICROS = 3_600_000_000
+QUARTER_MICROS = 900_000_000
+QUARTERS_PER_HOUR = 4
 DAY_HOURS = 24
 
 
@@ -169,14 +171,20 @@ class ColumnDeltas:
 
 
 def column_deltas(room: Int32s, micros: Int64s, kelvin: Floats) -> ColumnDeltas:
-    """The hour, day and total deltas of rows sorted by (room, ts), each key once (at least
-    one row). Sums are added in ts order, like rollups.deltas()."""
-    hour = micros // HOUR_MICROS  # floors, like floor_to(), before 1970 too
+    """The quarter-hour, hour, day and total deltas of rows sorted by (room, ts), each key
+    once (at least one row). Sums are added in ts order, like rollups.deltas()."""
+    quarter = micros // QUARTER_MICROS  # floors, like floor_to(), before 1970 too
     ones = np.ones(len(room), np.int64)
-    hours = _summed(room, hour, ones, kelvin, kelvin, kelvin, micros, micros, kelvin)
+    quarters = _summed(room, quarter, ones, kelvin, kelvin, kelvin, micros, micros, kelvin)
+    hours = _coarser(quarters, quarters.start // QUARTERS_PER_HOUR)
     days = _coarser(hours, hours.start // DAY_HOURS)
     totals = _coarser(days, np.zeros(len(days.room), np.int64))
-    levels = ((hours, 3600, HOUR_MICROS), (days, 86400, HOUR_MICROS * DAY_HOURS), (totals, 0, 0))
+    levels = (
+        (quarters, 900, QUARTER_MICROS),
+        (hours, 3600, HOUR_MICROS),
+        (days, 86400, HOUR_MICROS * DAY_HOURS),
+        (totals, 0, 0),
+    )
     return ColumnDeltas(
         np.concatenate([level.room for level, _, _ in levels]),
         np.concatenate([np.full(len(level.room), width, np.int32) for level, width, _ in levels]),

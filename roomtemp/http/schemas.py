@@ -215,6 +215,13 @@ class Series(BaseModel):
     points: list[Point] = Field(description="one per non-empty bucket, in time order")
 
 
+class WindowSummary(BaseModel):
+    v: float = Field(description="the mean")
+    min: float
+    max: float
+    count: int
+
+
 class RoomSummary(BaseModel):
     room_id: str
     count: int = Field(description="measurements ever stored")
@@ -222,6 +229,10 @@ class RoomSummary(BaseModel):
     last_ts: datetime
     last_v: float = Field(description="the value at last_ts")
     u: Unit
+    window: WindowSummary | None = Field(
+        default=None,
+        description="with ?window= only: the room over that last duration (null: nothing then)",
+    )
 
 
 class Reading(BaseModel):

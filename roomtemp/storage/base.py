@@ -81,14 +81,15 @@ class MeasurementStore(TokenStore, Protocol):
     ) -> list[tuple[datetime, float]]:
         """The room's first `limit` measurements (ts, kelvin) with start <= ts < end, in order."""
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        """The room's measurements (ts, kelvin) with start <= ts < end for any of the ranges
-        (sorted, apart), in order, in one round trip."""
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        """The rooms that ever had a measurement, by room_id in code point order: those after
+        `after`, at most `limit` of them."""
 
-    async def rooms(self) -> list[Room]:
-        """Every room that ever had a measurement, in no particular order."""
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        """Each room's measurements in all the pieces summarised, for the rooms that have
+        any, in one round trip."""
 
     async def has_room(self, room_id: str) -> bool:
         """Whether the room has ever had a measurement stored."""

@@ -204,7 +204,7 @@ class DatabaseDown(InMemoryStore):
     async def add_columns(self, columns: object) -> WriteResult:
         raise StorageUnavailable("connection refused")
 
-    async def rooms(self) -> list[Room]:
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         raise StorageUnavailable("connection refused")
 
     async def check(self) -> None:

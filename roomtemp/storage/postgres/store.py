@@ -27,6 +27,7 @@ from roomtemp.storage.postgres.connection import (
     keep_session,
     unavailable_as_storage_errors,
 )
+from roomtemp.storage.room_keys import RoomKeys
 
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
 # large batches as columns by binary COPY, straight into measurements if none is stored yet,
@@ -52,7 +53,7 @@ class PostgresStore:
     ) -> None:
         self._pool = pool
         self._url = url
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         # With one deadline (5 s) for everything, a frozen database took 5 to 10 s to notice
         # and a large COPY was bounded like a read. Reads (and what else should be quick)
         # have the quick deadline; writes the batch deadline, as long as the database keeps
@@ -223,7 +224,8 @@ class PostgresStore:
 
     async def _resolve_rooms(self, connection: Connection, names: set[str]) -> dict[str, int]:
         """The ids of the rooms named, inserting those that are new."""
-        keys = {name: self._room_keys[name] for name in names if name in self._room_keys}
+        known = {name: self._room_keys.get(name) for name in names}
+        keys = {name: key for name, key in known.items() if key is not None}
         # A room another writer inserts at the same moment is invisible to this statement's
         # snapshot once its insert has waited for that writer: the next round sees it.
         while absent := sorted(names - keys.keys()):
@@ -234,21 +236,10 @@ class PostgresStore:
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:
             return []
-        parts: list[str] = []
-        parameters: list[Any] = [room_id]
-        for index, piece in enumerate(pieces):
-            bounds = {"start": len(parameters) + 1, "end": len(parameters) + 2}
-            parameters += [piece.start, piece.end]
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF_RAW.format(piece=index, **bounds))
-            else:
-                parameters.append(piece.width // timedelta(seconds=1))
-                parts.append(
-                    sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
-                )
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
         async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(" UNION ALL ".join(parts), *parameters)
-        # UNION ALL promises no order: each row says which piece it is.
+            rows = await connection.fetch(sql.SUMMARISE, room_id, widths, starts, stops)
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def buckets(
@@ -267,20 +258,23 @@ class PostgresStore:
             rows = await connection.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        if not ranges:
-            return []
-        starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(sql.RAW_IN, room_id, starts, stops)
-        return [(row[0], row[1]) for row in rows]
-
-    async def rooms(self) -> list[Room]:
-        async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(sql.ROOMS)
+            rows = await connection.fetch(sql.ROOMS, after or "", limit)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(
+                sql.SUMMARISE_ROOMS, list(room_ids), widths, starts, stops
+            )
+        return {row[0]: _summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         async with self._connection(self._timeout) as connection:

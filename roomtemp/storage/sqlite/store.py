@@ -7,6 +7,7 @@ as integer microseconds since the Unix epoch.
 """
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -27,6 +28,7 @@ from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.room_keys import RoomKeys
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
 from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
@@ -48,7 +50,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
@@ -199,25 +201,16 @@ class SqliteStore:
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
-        if not pieces:
-            return []
-        parts: list[str] = []
-        parameters: list[Any] = []
-        for piece in pieces:
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF["raw"])
-                parameters += [room_id, sql.to_micros(piece.start), sql.to_micros(piece.end)]
-            else:
-                parts.append(sql.SUMMARY_OF["buckets"])
-                parameters += [
-                    room_id,
-                    piece.width // timedelta(seconds=1),
-                    sql.to_micros(piece.start),
-                    sql.to_micros(piece.end),
-                ]
-        query = " UNION ALL ".join(parts)
-        rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [sql.summary(row) for row in rows]
+        def query(connection: sqlite3.Connection) -> list[Summary | None]:
+            connection.execute("BEGIN")  # one snapshot for every piece
+            try:
+                found = connection.execute(sql.ROOM_KEY, (room_id,)).fetchone()
+                return [sql.summary_of(connection, found[0], p) for p in pieces] if found else []
+            finally:
+                connection.execute("COMMIT")
+
+        found = await self._read(query) if pieces else []
+        return found or [None] * len(pieces)
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
@@ -246,34 +239,22 @@ class SqliteStore:
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
         return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        def query(connection: sqlite3.Connection) -> list[tuple[datetime, float]]:
-            found = []
-            # SQLite may allow as few as 32,766 parameters a statement: 10,000 ranges at a time.
-            for first in range(0, len(ranges), 10_000):
-                chunk = ranges[first : first + 10_000]
-                values = ", ".join(["(?, ?)"] * len(chunk))
-                rows = connection.execute(
-                    f"WITH ranges (start, stop) AS (VALUES {values})"
-                    f" SELECT ts, kelvin FROM measurements JOIN ranges"
-                    f" ON ts >= ranges.start AND ts < ranges.stop"
-                    f" WHERE room = {sql.ROOM} ORDER BY ts",
-                    [*(sql.to_micros(ts) for pair in chunk for ts in pair), room_id],
-                ).fetchall()
-                found += [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
-            return found
-
-        return await self._read(query) if ranges else []
-
-    async def rooms(self) -> list[Room]:
-        query = (
-            "SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin"
-            " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        rows = await self._read(
+            lambda connection: connection.execute(sql.ROOMS, (after or "", limit)).fetchall()
         )
-        rows = await self._read(lambda connection: connection.execute(query).fetchall())
         return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        parameters = (sql.pieces_json(pieces), json.dumps(list(room_ids)))
+        rows = await self._read(
+            lambda connection: connection.execute(sql.SUMMARISE_ROOMS, parameters).fetchall()
+        )
+        return {row[0]: sql.summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         return await self._read(
