@@ -112,6 +112,17 @@ class Settings(BaseSettings):
         " 600/minute; for one limit over several processes or instances, let the proxy count"
         " (deploy/nginx/roomtemp.conf, limit_req)",
     )
+    influx_room_tags: str = Field(
+        "room,room_id,entity_id",
+        description="InfluxDB line protocol: the tags naming a point's room, first present wins",
+    )
+    influx_value_fields: str = Field(
+        "value,v,temperature,temp",
+        description="InfluxDB line protocol: the fields holding its value, first present wins",
+    )
+    influx_default_unit: Literal["K", "C", "F"] = Field(
+        "C", description="InfluxDB line protocol: the unit of a point that names none"
+    )
 
     @property
     def loopback_only(self) -> bool:
@@ -194,6 +205,11 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("the admin token must be at least 16 characters long")
         return value
+
+    @field_validator("influx_default_unit", mode="before")
+    @classmethod
+    def _uppercase(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
