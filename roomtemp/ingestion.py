@@ -1,6 +1,6 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -22,25 +22,37 @@ from roomtemp.domain.units import (
     parse_unit,
     to_kelvin,
 )
+from roomtemp.retention import horizon
 from roomtemp.storage.base import MeasurementStore, WriteResult
+
+INVALID = "invalid_measurement"
+BEFORE_RETENTION = "before_retention"
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_kelvin: float
     max_future_skew: timedelta
+    raw_retention: timedelta | None = None  # None: raw measurements are kept for ever
 
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     field: str  # "room_id", "v", "u" or "ts"
     message: str
+    code: str = INVALID
+
+
+def _code(problems: Iterable[FieldProblem]) -> str:
+    """before_retention when that is all that is wrong, so a client can tell it from a typo."""
+    return BEFORE_RETENTION if all(p.code == BEFORE_RETENTION for p in problems) else INVALID
 
 
 class InvalidMeasurement(ValueError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = problems
+        self.code = _code(problems)
 
 
 class InvalidBatch(ValueError):
@@ -49,6 +61,7 @@ class InvalidBatch(ValueError):
     def __init__(self, problems: list[tuple[int, FieldProblem]]) -> None:
         super().__init__(f"{len({index for index, _ in problems})} items are invalid")
         self.problems = problems
+        self.code = _code(problem for _, problem in problems)
 
 
 class ConflictingBatch(Exception):
@@ -80,8 +93,13 @@ def validate(
     *,
     now: datetime,
     limits: Limits,
+    earliest: datetime | None = None,
 ) -> Measurement:
-    """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken."""
+    """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken.
+    `earliest` is the retention horizon at `now` (computed here when not given; a batch gives
+    it, once for all its items)."""
+    if earliest is None:
+        earliest = horizon(now, limits.raw_retention)
     problems = []
     try:
         check_room_id(room_id)
@@ -113,6 +131,17 @@ def validate(
                     f"the server's clock ({format_ts(now)})",
                 )
             )
+        elif earliest is not None and utc < earliest:
+            # Raw measurements before the horizon are deleted, their rollups kept: one stored
+            # again there would be counted twice.
+            problems.append(
+                FieldProblem(
+                    "ts",
+                    f"{format_ts(utc)} is before the raw retention horizon"
+                    f" ({format_ts(earliest)}): older measurements are no longer taken",
+                    BEFORE_RETENTION,
+                )
+            )
     if problems:
         raise InvalidMeasurement(problems)
     return Measurement(room_id, utc, kelvin)
@@ -122,10 +151,13 @@ def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) ->
     """Every item validated; InvalidBatch names every item that breaks a rule."""
     measurements: list[Measurement] = []
     problems: list[tuple[int, FieldProblem]] = []
+    earliest = horizon(now, limits.raw_retention)
     for index, item in enumerate(items):
         try:
             measurements.append(
-                validate(item.room_id, item.v, item.u, item.ts, now=now, limits=limits)
+                validate(
+                    item.room_id, item.v, item.u, item.ts, now=now, limits=limits, earliest=earliest
+                )
             )
         except InvalidMeasurement as error:
             problems.extend((index, problem) for problem in error.problems)

@@ -77,7 +77,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.metrics = metrics
-    app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+    app.state.limits = ingestion.Limits(
+        settings.max_kelvin, settings.max_future_skew, settings.raw_retention
+    )
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)

@@ -81,7 +81,7 @@ def measurement_errors(error: InvalidMeasurement) -> list[dict[str, Any]]:
     """For the single endpoint, whose room id is in the path."""
     return [
         ({"parameter": "room_id"} if p.field == "room_id" else {"pointer": f"#/{p.field}"})
-        | {"detail": p.message}
+        | {"detail": p.message, "code": p.code}
         for p in error.problems
     ]
 
@@ -95,7 +95,12 @@ def batch_errors(error: InvalidBatch | ConflictingBatch) -> list[dict[str, Any]]
             for index in error.indices[:MAX_LISTED_ERRORS]
         ]
     return [
-        {"index": index, "pointer": f"#/{index}/{problem.field}", "detail": problem.message}
+        {
+            "index": index,
+            "pointer": f"#/{index}/{problem.field}",
+            "detail": problem.message,
+            "code": problem.code,
+        }
         for index, problem in error.problems[:MAX_LISTED_ERRORS]
     ]
 
@@ -132,6 +137,8 @@ async def _known_error(request: Request, error: Exception) -> Response:
         )
     if isinstance(error, ConflictingMeasurements):
         return problem_response(status, code, "the room already has another value at that ts")
+    if isinstance(error, InvalidMeasurement | InvalidBatch):
+        code = error.code  # before_retention, or invalid_measurement
     if isinstance(error, InvalidBatch | ConflictingBatch):
         return problem_response(status, code, f"{error}; nothing was stored", batch_errors(error))
     errors = measurement_errors(error) if isinstance(error, InvalidMeasurement) else []

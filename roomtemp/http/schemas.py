@@ -130,6 +130,9 @@ class FieldError(BaseModel):
     detail: str
     pointer: str | None = Field(None, description="JSON pointer into the body, e.g. #/v")
     parameter: str | None = Field(None, description="the path or query parameter at fault")
+    code: str | None = Field(
+        None, description="for a measurement's field: invalid_measurement or before_retention"
+    )
 
 
 class ProblemDetails(BaseModel):

@@ -153,7 +153,11 @@ async def an_invalid_room_id_should_be_said_why_like_any_field(client: httpx.Asy
     response = await client.post("/measurements/%C3%97%C3%B8%C2%9B", json={"v": 21.5})
     problem = assert_problem(response, 422, "invalid_measurement")
     assert problem["errors"] == [
-        {"parameter": "room_id", "detail": "a room id must not contain control character U+009B"}
+        {
+            "parameter": "room_id",
+            "detail": "a room id must not contain control character U+009B",
+            "code": "invalid_measurement",
+        }
     ]
 
 
