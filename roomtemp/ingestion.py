@@ -102,7 +102,7 @@ def validate(
         earliest = horizon(now, limits.raw_retention)
     problems = []
     try:
-        check_room_id(room_id)
+        room_id = check_room_id(room_id)
     except InvalidRoomId as error:
         problems.append(FieldProblem("room_id", str(error)))
     try:

@@ -39,7 +39,9 @@ _VALID_ROOM_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_ROOM_I
 
 @lru_cache(maxsize=65_536)  # a batch names the same few rooms thousands of times
 def check_room_id(room_id: str) -> str:
-    """`room_id` itself, if it may name a room: 1-128 characters, no control characters."""
+    """`room_id` in NFC, if it may name a room: 1-128 characters, no control characters.
+    A composed and a decomposed "Café" look the same to people: they must be one room."""
+    room_id = unicodedata.normalize("NFC", room_id)
     if _VALID_ROOM_ID.fullmatch(room_id):
         return room_id
     if not room_id:

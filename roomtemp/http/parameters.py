@@ -1,5 +1,6 @@
 """Path and query parameters shared by the routes, with their documentation and checks."""
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
@@ -56,7 +57,7 @@ def check_utf8_path(request: Request, room_id: str) -> None:
 
 async def room_id_in_path(request: Request, room_id: RoomIdPath) -> str:
     check_utf8_path(request, room_id)
-    return room_id
+    return unicodedata.normalize("NFC", room_id)  # as every room id was stored
 
 
 RoomId = Annotated[str, Depends(room_id_in_path)]

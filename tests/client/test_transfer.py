@@ -5,6 +5,7 @@ import io
 import json
 import os
 import subprocess
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,3 +252,17 @@ def import_should_name_each_line_before_the_retention_horizon(tmp_path: Path) ->
         assert lines[4].startswith("    line 2: ts: ")
         assert "before the raw retention horizon" in lines[4]
         assert [v for _, v in stored(server, "kept")] == [291.0]
+
+
+def export_should_name_a_room_as_the_server_does_in_nfc(sqlite_server: Server) -> None:
+    composed = "Caf\u00e9 export"
+    response = httpx.post(
+        f"{sqlite_server.url}/measurements/{quote(composed)}",
+        json={"v": 290.0, "ts": "2026-11-27T10:00:00Z"},
+    )
+    assert response.status_code == 201
+    exported = roomtemp(
+        "export", unicodedata.normalize("NFD", composed), "--url", sqlite_server.url
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines()[1:] == [f"{composed},2026-11-27T10:00:00Z,290.0,K"]

@@ -1,6 +1,9 @@
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from roomtemp.domain.measurements import (
     InvalidRoomId,
@@ -68,3 +71,10 @@ def format_ts_should_write_utc_with_a_z() -> None:
 def same_value_should_absorb_conversion_rounding_but_not_real_differences() -> None:
     assert same_value(20.0 + 273.15, 293.15)
     assert not same_value(293.15, 293.16)
+
+
+@given(st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40))
+def check_room_id_should_give_one_name_for_every_normal_form(text: str) -> None:
+    assert check_room_id(text) == unicodedata.normalize("NFC", text)
+    for form in ("NFD", "NFC"):
+        assert check_room_id(unicodedata.normalize(form, text)) == check_room_id(text)

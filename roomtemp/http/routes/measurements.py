@@ -60,7 +60,12 @@ async def post_measurement(request: Request) -> Response:
     )
     await state.record(measurement)
     count_stored(request, 1)
-    answer = {"room_id": room_id, "v": posted.v, "u": parse_unit(posted.u), "ts": measurement.ts}
+    answer = {
+        "room_id": measurement.room_id,
+        "v": posted.v,
+        "u": parse_unit(posted.u),
+        "ts": measurement.ts,
+    }
     return Response(msgspec.json.encode(answer), 201, media_type="application/json")
 
 
