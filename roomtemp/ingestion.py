@@ -1,18 +1,23 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import msgspec
+
 from roomtemp.domain.measurements import (
     ConflictingMeasurements,
     InvalidRoomId,
+    InvalidTimestamp,
     Measurement,
     TimestampOutOfRange,
     as_utc,
     check_room_id,
     format_ts,
+    parse_ts,
 )
 from roomtemp.domain.units import (
     ABSOLUTE_ZERO,
@@ -82,14 +87,14 @@ class Posted(Protocol):
     @property
     def u(self) -> str: ...
     @property
-    def ts(self) -> datetime | None: ...
+    def ts(self) -> str | datetime | None: ...  # RFC 3339 text as it comes off the wire
 
 
 def validate(
     room_id: str,
     value: float,
     unit_text: str,
-    ts: datetime | None,
+    ts: str | datetime | None,
     *,
     now: datetime,
     limits: Limits,
@@ -119,8 +124,8 @@ def validate(
             FieldProblem("v", f"{value} {unit} is above the ceiling of {ceiling:g} {unit}")
         )
     try:
-        utc = now if ts is None else as_utc(ts)
-    except TimestampOutOfRange as error:
+        utc = now if ts is None else parse_ts(ts) if isinstance(ts, str) else as_utc(ts)
+    except (InvalidTimestamp, TimestampOutOfRange) as error:
         problems.append(FieldProblem("ts", str(error)))
     else:
         if utc > now and utc - now > limits.max_future_skew:  # cheapest test first
@@ -152,11 +157,13 @@ def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) ->
     measurements: list[Measurement] = []
     problems: list[tuple[int, FieldProblem]] = []
     earliest = horizon(now, limits.raw_retention)
+    stamps = _parse_all([item.ts for item in items])
     for index, item in enumerate(items):
+        ts = item.ts if stamps is None else stamps[index]
         try:
             measurements.append(
                 validate(
-                    item.room_id, item.v, item.u, item.ts, now=now, limits=limits, earliest=earliest
+                    item.room_id, item.v, item.u, ts, now=now, limits=limits, earliest=earliest
                 )
             )
         except InvalidMeasurement as error:
@@ -164,6 +171,22 @@ def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) ->
     if problems:
         raise InvalidBatch(problems)
     return measurements
+
+
+_TOO_PRECISE = re.compile(r"\.\d{7}")  # a '.' in RFC 3339 text begins the seconds' fraction
+
+
+def _parse_all(texts: list[str | datetime | None]) -> list[datetime | None] | None:
+    """Every ts of a batch parsed in one call, a third of the cost of one at a time; None
+    when one is not a valid RFC 3339 text of at most six fractional digits: then each is
+    parsed on its own (parse_ts), which says which and why."""
+    strings = [text for text in texts if type(text) is str]
+    if len(strings) + texts.count(None) < len(texts) or _TOO_PRECISE.search("\0".join(strings)):
+        return None
+    try:
+        return msgspec.convert(texts, list[datetime | None])
+    except msgspec.ValidationError:
+        return None
 
 
 async def record(store: MeasurementStore, new: Measurement) -> None:

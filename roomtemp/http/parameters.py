@@ -5,15 +5,15 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
-import msgspec
 from fastapi import Depends, Path, Query, Request
 from pydantic import WithJsonSchema
 
 from roomtemp.domain.measurements import (
     MAX_ROOM_ID_LENGTH,
     ROOM_ID_PATTERN,
+    InvalidTimestamp,
     TimestampOutOfRange,
-    as_utc,
+    parse_ts,
 )
 from roomtemp.http.problems import invalid_parameter
 from roomtemp.http.schemas import UnitParameter
@@ -66,6 +66,6 @@ RoomId = Annotated[str, Depends(room_id_in_path)]
 def parse_timestamp(parameter: str, text: str) -> datetime:
     """An RFC 3339 query parameter, read as bodies read ts (naive means UTC)."""
     try:
-        return as_utc(msgspec.convert(text, datetime))
-    except (msgspec.ValidationError, TimestampOutOfRange) as error:
+        return parse_ts(text)
+    except (InvalidTimestamp, TimestampOutOfRange) as error:
         raise invalid_parameter(parameter, f"{parameter}={text!r}: {error}") from None

@@ -31,9 +31,10 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
     u: Annotated[
         Literal["K", "C", "F", "k", "c", "f"], msgspec.Meta(description=UNIT_DESCRIPTION)
     ] = "K"
+    # Text, parsed by ingestion: msgspec would round a ts of more than six fractional digits.
     ts: (
         Annotated[
-            datetime,
+            str,
             msgspec.Meta(
                 description="RFC 3339; without a timezone it means UTC; absent means now",
                 examples=["2026-11-27T14:00:00Z"],
