@@ -13,6 +13,7 @@ from roomtemp.http import openapi, problems
 from roomtemp.http.auth import AccessMiddleware, Gatekeeper, tokens_kept_fresh
 from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
+from roomtemp.http.room_paths import RawRoomSegment
 from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.retention import prune_forever
@@ -83,6 +84,7 @@ def create_app(
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
+    app.add_middleware(RawRoomSegment)  # first of all: every later step sees the path it makes
     problems.install(app)
     openapi.install(
         app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}

@@ -26,14 +26,15 @@ from roomtemp.http.json_body import read_batch, read_measurement
 from roomtemp.http.metrics import count_stored, observe_batch
 from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
+    ROOM_ID_DESCRIPTION,
     EndQuery,
     RoomId,
     StartQuery,
     UnitQuery,
-    check_utf8_path,
     parse_timestamp,
 )
 from roomtemp.http.problems import documented_problems, invalid_parameter
+from roomtemp.http.room_paths import RoomSegmentNotUtf8, room_id_of
 from roomtemp.http.schemas import (
     BatchResult,
     MeasurementIn,
@@ -50,10 +51,12 @@ CSV_PAGE = 10_000
 async def post_measurement(request: Request) -> Response:
     """Store a measurement durably; posting the same one again is harmless (201, nothing new).
     The same room and ts with another value is a conflict (409)."""
-    room_id = request.path_params["room_id"]
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     state = request.app.state
-    check_utf8_path(request, room_id)
+    try:
+        room_id = room_id_of(request.scope, request.path_params["room_id"])
+    except RoomSegmentNotUtf8 as error:
+        raise invalid_parameter("room_id", str(error)) from None
     posted = await read_measurement(request)
     measurement = ingestion.validate(
         room_id, posted.v, posted.u, posted.ts, now=state.clock(), limits=state.limits
@@ -84,7 +87,7 @@ POST_MEASUREMENT_OPENAPI = {
             "name": "room_id",
             "in": "path",
             "required": True,
-            "description": "any Unicode text without control characters; URL-encode spaces as %20",
+            "description": ROOM_ID_DESCRIPTION,
             "schema": {
                 "type": "string",
                 "minLength": 1,
