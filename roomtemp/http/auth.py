@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from roomtemp.domain.access import ADMIN_TOKEN_ID, AccessToken, Keyring, allows
 from roomtemp.domain.access import Scope as TokenScope
 from roomtemp.domain.rates import Buckets
+from roomtemp.http import local_only
 from roomtemp.http.problems import problem_response
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable, TokenStore
@@ -64,6 +65,7 @@ class Gatekeeper:
         admin = settings.admin_token
         self._admin_token = admin.get_secret_value() if admin else None
         self._open_when_no_token = settings.loopback_only or settings.insecure
+        self._loopback = settings.loopback_only
         rate = settings.rate
         self._buckets = Buckets(rate) if rate else None
         self._clock = clock
@@ -82,7 +84,9 @@ class Gatekeeper:
     def refusal(self, scope: Scope) -> Response | None:
         """The answer that refuses the request, or None to let it through."""
         if self._anonymous:
-            return self._beyond_rate(ANONYMOUS)
+            return local_only.refusal(scope, loopback=self._loopback) or self._beyond_rate(
+                ANONYMOUS
+            )
         token = bearer_token(scope)
         if token is None:
             return problem_response(

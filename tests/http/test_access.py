@@ -48,7 +48,7 @@ async def the_tokens_read_last_should_stay_in_force_while_the_store_does_not_ans
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         await store.failed_twice.wait()
         assert (
@@ -66,7 +66,7 @@ async def refused_requests_should_be_counted_and_carry_a_request_id(
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         refused = await client.get("/rooms")
         assert refused.status_code == 401

@@ -161,7 +161,9 @@ async def batches_over_the_limits_should_be_413() -> None:
     app = create_app(settings, store=InMemoryStore(), clock=lambda: NOW)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         four = [item("hall", minute) for minute in range(4)]
         assert_problem(await client.post("/measurements", json=four), 413, "batch_too_large")

@@ -98,7 +98,7 @@ async def storage_errors_should_count_the_503_answers() -> None:
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         for _ in range(3):
             assert (await client.get("/readyz")).status_code == 503
@@ -129,7 +129,7 @@ async def pool_use_should_be_reported_for_postgres(postgres_url: str) -> None:
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         await client.post("/measurements/hall", json={"v": 290.0})
         samples = await scrape(client)

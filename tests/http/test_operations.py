@@ -30,7 +30,7 @@ async def readyz_should_answer_503_with_retry_after_when_storage_does_not() -> N
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         response = await client.get("/readyz")
     assert response.status_code == 503

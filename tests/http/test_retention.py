@@ -30,7 +30,9 @@ async def retaining(memory_store: InMemoryStore) -> AsyncIterator[httpx.AsyncCli
     await memory_store.add(old + recent)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         await asyncio.sleep(0.05)  # the pruning job runs at start-up
         yield client
@@ -96,7 +98,9 @@ async def a_pruned_measurement_posted_again_should_be_refused_not_counted_twice(
     app = create_app(settings, store=memory_store, clock=lambda: NOW)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         await asyncio.sleep(0.05)  # the pruning job runs at start-up
         assert await memory_store.raw("hall", NOW - timedelta(days=4), NOW, 10) == []

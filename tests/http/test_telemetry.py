@@ -96,7 +96,7 @@ async def a_crash_should_be_logged_as_a_500_with_its_route(
 ) -> None:
     caplog.set_level(logging.INFO, "roomtemp.access")
     transport = httpx.ASGITransport(app=crashing_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         response = await client.get("/crash/now")
     assert response.status_code == 500
     [line] = access_lines(caplog)
@@ -107,7 +107,7 @@ async def access_log_off_should_log_no_request(caplog: pytest.LogCaptureFixture)
     caplog.set_level(logging.INFO, "roomtemp.access")
     app = create_app(Settings(database_url="memory://", access_log=False), store=InMemoryStore())
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         response = await client.get("/healthz", headers={"X-Request-ID": "still-echoed"})
     assert response.headers["x-request-id"] == "still-echoed"
     assert access_lines(caplog) == []
