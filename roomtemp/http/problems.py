@@ -16,7 +16,7 @@ from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, U
 from roomtemp.domain.series import InvalidBuckets
 from roomtemp.http.metrics import metrics_of
 from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
-from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.base import SchemaNewerThanCode, StorageUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
@@ -121,6 +121,7 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     UnknownRoom: (404, "room_not_found"),
     EmptyWindow: (404, "no_measurements"),
     StorageUnavailable: (503, "storage_unavailable"),
+    SchemaNewerThanCode: (503, "schema_newer_than_code"),
 }
 
 

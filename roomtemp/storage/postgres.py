@@ -17,7 +17,13 @@ from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
 from roomtemp.storage import postgres_migrations
 from roomtemp.storage import postgres_sql as sql
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import (
+    Room,
+    SchemaNewerThanCode,
+    SchemaOutOfDate,
+    StorageUnavailable,
+    WriteResult,
+)
 
 # Errors that say "the database is not there right now", not "this request is wrong".
 _UNAVAILABLE = (
@@ -80,11 +86,14 @@ class PostgresStore:
                 reset=keep_session,
             )
         store = cls(pool)
-        async with unavailable_as_storage_errors(), pool.acquire() as connection:
-            behind = await postgres_migrations.missing(connection)
-        if behind:
-            await store.close()
-            raise SchemaOutOfDate(behind)
+        try:
+            async with unavailable_as_storage_errors(), pool.acquire() as connection:
+                if behind := await postgres_migrations.missing(connection):
+                    raise SchemaOutOfDate(behind)
+                await postgres_migrations.check_support(connection)
+        except (SchemaOutOfDate, SchemaNewerThanCode):
+            await store.close()  # once the connection is back: close() waits for it
+            raise
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
@@ -273,8 +282,8 @@ class PostgresStore:
         return not status.endswith(" 0")
 
     async def check(self) -> None:
-        async with unavailable_as_storage_errors():
-            await self._pool.fetchval("SELECT 1")
+        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+            await postgres_migrations.check_support(connection)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from roomtemp.storage import migrations
 from roomtemp.storage.migrations import pending
 
 if TYPE_CHECKING:
@@ -26,6 +27,12 @@ async def missing(connection: "Connection") -> list[str]:
     return [migration.name for migration in pending("postgres", await applied(connection))]
 
 
+async def check_support(connection: "Connection") -> None:
+    """SchemaNewerThanCode if the schema was migrated beyond what this code may use."""
+    oldest = await connection.fetchval("SELECT oldest_code FROM schema_support")
+    migrations.check_support("postgres", oldest)
+
+
 async def migrate(
     connection: "asyncpg.Connection[asyncpg.Record]", upto: int | None = None
 ) -> list[str]:
@@ -44,6 +51,11 @@ async def migrate(
         for migration in pending("postgres", await applied(connection), upto):
             async with connection.transaction():
                 await connection.execute(migration.sql)
+                if migration.raises_oldest_code:
+                    await connection.execute(
+                        "UPDATE schema_support SET oldest_code = GREATEST(oldest_code, $1)",
+                        migration.version,
+                    )
                 await connection.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
                     migration.version,

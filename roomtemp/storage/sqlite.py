@@ -25,7 +25,13 @@ from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, s
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage import sqlite_migrations
 from roomtemp.storage import sqlite_sql as sql
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import (
+    Room,
+    SchemaNewerThanCode,
+    SchemaOutOfDate,
+    StorageUnavailable,
+    WriteResult,
+)
 from roomtemp.storage.sqlite_connection import WriteLock, connect, path_from_url, transaction
 
 T = TypeVar("T")
@@ -47,10 +53,14 @@ class SqliteStore:
     async def open(cls, url: str) -> "SqliteStore":
         """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate)."""
         store = cls(path_from_url(url))
-        behind = await store._read(sqlite_migrations.missing)
-        if behind:
+        try:
+            behind = await store._read(sqlite_migrations.missing)
+            if behind:
+                raise SchemaOutOfDate(behind)
+            await store.check()
+        except (SchemaOutOfDate, SchemaNewerThanCode):
             await store.close()
-            raise SchemaOutOfDate(behind)
+            raise
         return store
 
     def _connection(self) -> sqlite3.Connection:
@@ -249,7 +259,7 @@ class SqliteStore:
         return bool(await self._run(self._writer, delete))
 
     async def check(self) -> None:
-        await self._read(lambda connection: connection.execute("SELECT 1").fetchone())
+        await self._read(sqlite_migrations.check_support)
 
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
