@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from roomtemp.client.connection import room_path
+from roomtemp.cli.connection import room_path
 from tests.blackbox.server import Server, roomtemp
 from tests.http.test_room_paths import AWKWARD
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from roomtemp.client.connection import room_path
+from roomtemp.cli.connection import room_path
 from roomtemp.domain.measurements import MAX_ROOM_ID_LENGTH, format_ts
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings

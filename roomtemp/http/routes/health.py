@@ -1,10 +1,10 @@
 """Liveness and readiness for load balancers and orchestrators; metrics for monitoring."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from roomtemp.http.dependencies import StoreDep
-from roomtemp.http.metrics import PooledStore, metrics_of
+from roomtemp.http.dependencies import ServicesDep, StoreDep
+from roomtemp.http.metrics import PooledStore
 from roomtemp.http.problems import documented_problems
 from roomtemp.http.schemas import Health
 
@@ -28,10 +28,10 @@ async def readyz(store: StoreDep) -> Health:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
-async def metrics(request: Request, store: StoreDep) -> Response:
+async def metrics(services: ServicesDep) -> Response:
     """Requests by route and status, latencies, measurements stored, batch sizes, storage
     errors and database pool use, over every worker process."""
-    current = metrics_of(request)
+    store, current = services.store, services.metrics
     if isinstance(store, PooledStore):
         current.set_pool_use(store)  # this worker's, fresh; the others' sampled each second
     return Response(current.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,5 @@
-"""Versioned schema migrations: `NNNN_name.sql` files per backend, applied in order.
+"""Versioned schema migrations: `NNNN_name.sql` files in each backend's schema/ folder,
+applied in order.
 
 Each migration also says which code may use the schema after it (see 0004_schema_support):
 by default only code that knows it; one whose first line is OLDER_CODE_MAY_USE leaves older
@@ -35,7 +36,7 @@ def check_support(backend: str, oldest_code: int) -> None:
 
 def migrations_for(backend: str) -> list[Migration]:
     """Every migration shipped for `backend` ("sqlite" or "postgres"), oldest first."""
-    folder = files(__name__).joinpath(backend)
+    folder = files("roomtemp.storage").joinpath(backend, "schema")
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
