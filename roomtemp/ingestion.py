@@ -1,16 +1,18 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Protocol
 
-import msgspec
+import numpy as np
+import numpy.typing as npt
 
+from roomtemp.domain.columns import UNIT_ORDER, Columns, Readings, from_micros, to_micros
 from roomtemp.domain.measurements import (
+    EARLIEST,
+    LATEST,
     ConflictingMeasurements,
     InvalidRoomId,
     InvalidTimestamp,
@@ -21,6 +23,7 @@ from roomtemp.domain.measurements import (
     format_ts,
     parse_ts,
 )
+from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import (
     ABSOLUTE_ZERO,
     Unit,
@@ -67,11 +70,19 @@ class InvalidMeasurement(ValueError):
         self.code = _code(problems)
 
 
-class InvalidBatch(ValueError):
-    """Items of a batch break rules; `problems` pairs each with its index. Nothing is stored."""
+# Items of a batch explained one by one when they break rules: an answer lists no more.
+EXPLAINED_ITEMS = 100
 
-    def __init__(self, problems: list[tuple[int, FieldProblem]]) -> None:
-        super().__init__(f"{len({index for index, _ in problems})} items are invalid")
+
+class InvalidBatch(ValueError):
+    """Items of a batch break rules; `problems` pairs each with its index (those of the first
+    failing items), `invalid` counts them all. Nothing is stored."""
+
+    def __init__(
+        self, problems: list[tuple[int, FieldProblem]], invalid: int | None = None
+    ) -> None:
+        count = len({index for index, _ in problems}) if invalid is None else invalid
+        super().__init__(f"{count} items are invalid")
         self.problems = problems
         self.code = _code(problem for _, problem in problems)
 
@@ -84,19 +95,6 @@ class ConflictingBatch(Exception):
         self.indices = indices
 
 
-class Posted(Protocol):
-    """A measurement as it arrives: any object with these attributes (wire models are)."""
-
-    @property
-    def room_id(self) -> str: ...
-    @property
-    def v(self) -> float: ...
-    @property
-    def u(self) -> str: ...
-    @property
-    def ts(self) -> str | datetime | None: ...  # RFC 3339 text as it comes off the wire
-
-
 def validate(
     room_id: str,
     value: float,
@@ -105,13 +103,9 @@ def validate(
     *,
     now: datetime,
     limits: Limits,
-    earliest: datetime | None = None,
 ) -> Measurement:
-    """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken.
-    `earliest` is the retention horizon at `now` (computed here when not given; a batch gives
-    it, once for all its items)."""
-    if earliest is None:
-        earliest = horizon(now, limits.raw_retention)
+    """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken."""
+    earliest = horizon(now, limits.raw_retention)
     problems = []
     try:
         room_id = check_room_id(room_id)
@@ -159,41 +153,95 @@ def validate(
     return Measurement(room_id, utc, kelvin)
 
 
-def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) -> list[Measurement]:
-    """Every item validated; InvalidBatch names every item that breaks a rule."""
-    measurements: list[Measurement] = []
-    problems: list[tuple[int, FieldProblem]] = []
+_ZEROS = np.array([ABSOLUTE_ZERO[unit] for unit in UNIT_ORDER])
+_CELSIUS, _FAHRENHEIT = UNIT_ORDER.index(Unit.CELSIUS), UNIT_ORDER.index(Unit.FAHRENHEIT)
+_EARLIEST, _LATEST = to_micros(EARLIEST), to_micros(LATEST)
+
+
+def validate_readings(readings: Readings, *, now: datetime, limits: Limits) -> Columns:
+    """The rules of validate(), checked for a whole batch at once: the measurements to store,
+    in kelvin; InvalidBatch counts every item that breaks a rule and explains the first ones."""
+    columns, invalid = sort_out(readings, now=now, limits=limits)
+    if invalid.any():
+        failing = np.flatnonzero(invalid)
+        problems = [
+            (index, problem)
+            for index in failing[:EXPLAINED_ITEMS].tolist()
+            for problem in _explained(readings, index, now, limits)
+        ]
+        raise InvalidBatch(problems, len(failing))
+    return columns
+
+
+def sort_out(
+    readings: Readings, *, now: datetime, limits: Limits
+) -> tuple[Columns, npt.NDArray[np.bool_]]:
+    """The valid items, in kelvin, as columns; and which items break a rule of validate(), for
+    a protocol that stores what is valid and reports the rest (InfluxDB's partial writes)."""
+    given: dict[str, int] = {}
+    posted = np.array([given.setdefault(r, len(given)) for r in readings.room_ids], np.int32)
+    # Each room id as the room it names (check_room_id's), or None: two spellings of one room
+    # are one room.
+    rooms: dict[str, int] = {}
+    named = [_room_of(room_id) for room_id in given]
+    codes = np.array(
+        [-1 if r is None else rooms.setdefault(r, len(rooms)) for r in named], np.int64
+    )
+    values, units, micros = readings.values, readings.units, readings.micros
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, refused below
+        kelvin = np.where(
+            units == _CELSIUS,
+            values + 273.15,
+            np.where(units == _FAHRENHEIT, (values + 459.67) * 5 / 9, values),
+        )  # the very operations of to_kelvin(), so the very same floats
+        invalid = (
+            (codes[posted] < 0)
+            | ~(values >= _ZEROS[units])  # NaN too
+            | (kelvin > limits.max_kelvin)
+            | (micros < _EARLIEST)
+            | (micros >= _LATEST)
+            | (micros - to_micros(now) > limits.max_future_skew // MICROSECOND)
+            | (micros < _earliest_micros(now, limits))
+        )
+    valid = ~invalid
+    return Columns.of_valid(
+        list(rooms), codes[posted][valid], micros[valid], kelvin[valid]
+    ), invalid
+
+
+def _earliest_micros(now: datetime, limits: Limits) -> int:
+    """The retention horizon (validate()'s), in microseconds; the epoch's start without one."""
     earliest = horizon(now, limits.raw_retention)
-    stamps = _parse_all([item.ts for item in items])
-    for index, item in enumerate(items):
-        ts = item.ts if stamps is None else stamps[index]
-        try:
-            measurements.append(
-                validate(
-                    item.room_id, item.v, item.u, ts, now=now, limits=limits, earliest=earliest
-                )
-            )
-        except InvalidMeasurement as error:
-            problems.extend((index, problem) for problem in error.problems)
-    if problems:
-        raise InvalidBatch(problems)
-    return measurements
+    return _EARLIEST if earliest is None else to_micros(earliest)
 
 
-_TOO_PRECISE = re.compile(r"\.\d{7}")  # a '.' in RFC 3339 text begins the seconds' fraction
-
-
-def _parse_all(texts: list[str | datetime | None]) -> list[datetime | None] | None:
-    """Every ts of a batch parsed in one call, a third of the cost of one at a time; None
-    when one is not a valid RFC 3339 text of at most six fractional digits: then each is
-    parsed on its own (parse_ts), which says which and why."""
-    strings = [text for text in texts if type(text) is str]
-    if len(strings) + texts.count(None) < len(texts) or _TOO_PRECISE.search("\0".join(strings)):
-        return None
+def _room_of(room_id: str) -> str | None:
     try:
-        return msgspec.convert(texts, list[datetime | None])
-    except msgspec.ValidationError:
+        return check_room_id(room_id)
+    except InvalidRoomId:
         return None
+
+
+def _explained(readings: Readings, index: int, now: datetime, limits: Limits) -> list[FieldProblem]:
+    """What validate() says of item `index`."""
+    micros = int(readings.micros[index])
+    try:
+        ts: datetime | None = from_micros(micros)
+    except OverflowError:  # beyond Python's years 1-9999 once in UTC
+        ts = None
+    try:
+        validate(
+            readings.room_ids[index],
+            float(readings.values[index]),
+            UNIT_ORDER[readings.units[index]],
+            ts,
+            now=now,
+            limits=limits,
+        )
+    except InvalidMeasurement as error:
+        return error.problems
+    assert ts is None  # nothing else passes validate() here and fails above
+    return [FieldProblem("ts", f"a ts outside the years {EARLIEST.year} to {LATEST.year}")]
 
 
 async def record(store: MeasurementStore, new: Measurement) -> None:
@@ -225,11 +273,11 @@ async def recording(store: MeasurementStore, settings: Settings) -> AsyncIterato
         await shared.close()
 
 
-async def record_batch(store: MeasurementStore, batch: Sequence[Measurement]) -> WriteResult:
+async def record_batch(store: MeasurementStore, batch: Columns) -> WriteResult:
     """Store a validated batch all or nothing, in one transaction. Items already stored, or
     repeated within the batch, with the same value count as duplicates; ConflictingBatch
     names the items that conflict."""
     try:
-        return await store.add(batch)
+        return await store.add_columns(batch)
     except ConflictingMeasurements as error:
         raise ConflictingBatch(error.indices) from None

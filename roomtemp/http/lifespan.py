@@ -36,6 +36,7 @@ async def serving(
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 db_timeout=settings.db_timeout,
+                batch_timeout=settings.db_batch_timeout,
             )
             running.push_async_callback(store.close)
         # Closed before the store: what is queued is committed first.
@@ -44,7 +45,9 @@ async def serving(
             prune = prune_forever(store, settings.raw_retention, clock)
             await running.enter_async_context(in_background(prune))
         await running.enter_async_context(pool_sampling(metrics, store))
-        await running.enter_async_context(tokens_kept_fresh(gatekeeper, store))
+        await running.enter_async_context(
+            tokens_kept_fresh(gatekeeper, store, settings.token_refresh)
+        )
         limits = ingestion.Limits(
             settings.max_kelvin, settings.max_future_skew, settings.raw_retention
         )

@@ -39,8 +39,11 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def refusal(scope: Scope, *, loopback: bool) -> Response | None:
-    """The answer refusing an anonymous request from elsewhere, or None to serve it."""
+def refusal(
+    scope: Scope, *, loopback: bool, allowed_origins: frozenset[str] = frozenset()
+) -> Response | None:
+    """The answer refusing an anonymous request from elsewhere, or None to serve it. Pages of
+    `allowed_origins` (ROOMTEMP_CORS_ORIGINS, chosen by the operator) are not refused."""
     host = origin = fetch_site = None
     for name, value in scope["headers"]:
         if name == b"host":
@@ -50,17 +53,24 @@ def refusal(scope: Scope, *, loopback: bool) -> Response | None:
         elif name == b"sec-fetch-site":
             fetch_site = value
         elif loopback and name in PROXY_HEADERS:
-            return _refuse("proxied_request", f"the request came through a proxy ({name.decode()})")
+            return _refuse(
+                (403, "proxied_request"), f"the request came through a proxy ({name.decode()})"
+            )
     if loopback and (host is None or not is_loopback_host(host)):
-        return _refuse("non_loopback_host", f"Host {host!r} is not a name of this machine")
-    if fetch_site is not None and fetch_site.lower() not in SAME_ORIGIN:
+        return _refuse((403, "non_loopback_host"), f"Host {host!r} is not a name of this machine")
+    allowed = origin is not None and origin.rstrip("/") in allowed_origins
+    if fetch_site is not None and fetch_site.lower() not in SAME_ORIGIN and not allowed:
         return _refuse(
-            "cross_site_request", f"a {fetch_site.decode()} request, sent by another site"
+            (403, "cross_site_request"), f"a {fetch_site.decode()} request, by another site"
         )
-    if origin is not None and origin.lower() != f"{scope['scheme']}://{host}".lower():
-        return _refuse("cross_site_request", f"a request sent by a page of {origin}")
+    if (
+        origin is not None
+        and origin.lower() != f"{scope['scheme']}://{host}".lower()
+        and not allowed
+    ):
+        return _refuse((403, "cross_site_request"), f"a request sent by a page of {origin}")
     return None
 
 
-def _refuse(code: str, reason: str) -> Response:
-    return problem_response(403, code, reason + ADVICE)
+def _refuse(status_and_code: tuple[int, str], reason: str) -> Response:
+    return problem_response(*status_and_code, reason + ADVICE)

@@ -4,6 +4,10 @@ Bodies are read with msgspec: strict by default (a number must be a JSON number,
 true; a ts must be RFC 3339 text, not 1700000000, which would be a guess between seconds and
 milliseconds), and measured at 0.25 µs per batch item against pydantic's 1.8-3 µs. Answers are
 pydantic models, which FastAPI serialises and documents by itself.
+
+Names: a body a client sends is Posted*; an answer is named for
+what it holds (StoredMeasurement, Average, Series, RoomSummary, Page of Readings), never *In or
+*Out.
 """
 
 from datetime import datetime
@@ -18,7 +22,7 @@ from roomtemp.domain.units import Unit
 UNIT_DESCRIPTION = "K (kelvin), C (Celsius) or F (Fahrenheit), case-insensitive"
 
 
-class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
+class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """One measurement as posted to /measurements/{room_id}."""
 
     v: Annotated[
@@ -45,8 +49,22 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = None
 
 
-class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True):
-    """One measurement of a batch: the same, with its room."""
+class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """One measurement of a batch: the same, with its room, and its ts as text: a batch's
+    timestamps are read all at once (domain/rfc3339.py)."""
+
+    # Text, like the single endpoint's.
+    ts: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="RFC 3339; without a timezone it means UTC; absent means now",
+                examples=["2026-11-27T14:00:00Z"],
+                extra_json_schema={"format": "date-time"},
+            ),
+        ]
+        | None
+    ) = None
 
     room_id: Annotated[
         str,
@@ -165,7 +183,7 @@ class Point(BaseModel):
     count: int = Field(ge=1)
 
 
-class SeriesOut(BaseModel):
+class Series(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -201,13 +219,24 @@ class SeriesOut(BaseModel):
     points: list[Point] = Field(description="one per non-empty bucket, in time order")
 
 
-class RoomOut(BaseModel):
+class WindowSummary(BaseModel):
+    v: float = Field(description="the mean")
+    min: float
+    max: float
+    count: int
+
+
+class RoomSummary(BaseModel):
     room_id: str
     count: int = Field(description="measurements ever stored")
     first_ts: datetime
     last_ts: datetime
     last_v: float = Field(description="the value at last_ts")
     u: Unit
+    window: WindowSummary | None = Field(
+        default=None,
+        description="with ?window= only: the room over that last duration (null: nothing then)",
+    )
 
 
 class Reading(BaseModel):

@@ -21,8 +21,9 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
+from roomtemp.http.batch_body import read_batch
 from roomtemp.http.dependencies import ClockDep, ServicesDep, StoreDep
-from roomtemp.http.json_body import read_batch, read_measurement
+from roomtemp.http.json_body import read_measurement
 from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
     ROOM_ID_DESCRIPTION,
@@ -30,14 +31,15 @@ from roomtemp.http.parameters import (
     RoomId,
     StartQuery,
     UnitQuery,
+    known_query_only,
     parse_timestamp,
 )
 from roomtemp.http.problems import documented_problems, invalid_parameter
 from roomtemp.http.room_paths import RoomSegmentNotUtf8, room_id_of
 from roomtemp.http.schemas import (
     BatchResult,
-    MeasurementIn,
     Page,
+    PostedMeasurement,
     Reading,
     StoredMeasurement,
 )
@@ -53,6 +55,7 @@ async def post_measurement(request: Request) -> Response:
     The same room and ts with another value is a conflict (409)."""
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     services = services_of(request)
+    await known_query_only(request)  # not a FastAPI route: its dependencies do not run here
     try:
         room_id = room_id_of(request.scope, request.path_params["room_id"])
     except RoomSegmentNotUtf8 as error:
@@ -97,7 +100,7 @@ POST_MEASUREMENT_OPENAPI = {
             },
         }
     ],
-    **request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
+    **request_body(PostedMeasurement, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
     "responses": {
         "201": {
             "description": "Stored (or stored already, with the same value)",
@@ -118,13 +121,13 @@ async def post_batch(request: Request, services: ServicesDep) -> BatchResult:
     """Store a JSON array, or NDJSON lines, of measurements: all or nothing, in one transaction.
     Items already stored with the same value count as duplicates; 422 and 409 list the failing
     items by index (the first 100)."""
-    settings = services.settings
-    items = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items)
-    services.metrics.observe_batch(len(items))
-    batch = ingestion.validate_batch(items, now=services.clock(), limits=services.limits)
+    settings, now = services.settings, services.clock()
+    readings = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items, now)
+    services.metrics.observe_batch(len(readings))
+    batch = ingestion.validate_readings(readings, now=now, limits=services.limits)
     result = await ingestion.record_batch(services.store, batch)
-    services.metrics.count_stored(len(items))
-    return BatchResult(received=len(items), stored=result.stored, duplicates=result.duplicates)
+    services.metrics.count_stored(len(batch))
+    return BatchResult(received=len(batch), stored=result.stored, duplicates=result.duplicates)
 
 
 @router.get(

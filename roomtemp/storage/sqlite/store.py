@@ -7,13 +7,16 @@ as integer microseconds since the Unix epoch.
 """
 
 import asyncio
+import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -21,6 +24,7 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -30,29 +34,36 @@ from roomtemp.storage.base import (
     StorageUnavailable,
     WriteResult,
 )
+from roomtemp.storage.room_keys import RoomKeys
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
 from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
 
 T = TypeVar("T")
 READER_THREADS = 4
+PRUNE_CHUNK = 10_000  # rows a transaction: a write waits behind one, ~0.1 s at most (measured)
+# A few measurements go in row by row; more as columns, whose set-up (sorting, the rollup
+# deltas by numpy) costs ~125 us whatever their number (measured for one, on a busy machine).
+COLUMNS_FROM = 100
 
 
 class SqliteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout: float = 5.0) -> None:
         self._path = path
+        self._lock_timeout = lock_timeout
         self._connections: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
-    async def open(cls, url: str) -> "SqliteStore":
-        """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate)."""
-        store = cls(path_from_url(url))
+    async def open(cls, url: str, *, lock_timeout: float = 5.0) -> "SqliteStore":
+        """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate).
+        A write waits at most `lock_timeout` seconds for another process to let the file go."""
+        store = cls(path_from_url(url), lock_timeout)
         try:
             behind = await store._read(sqlite_migrations.missing)
             if behind:
@@ -67,7 +78,7 @@ class SqliteStore:
         """This thread's own connection, opened on first use."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = connect(self._path)
+            connection = self._local.connection = connect(self._path, self._lock_timeout)
             with self._lock:
                 self._connections.append(connection)
         return connection
@@ -88,64 +99,128 @@ class SqliteStore:
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._readers, work)
 
+    async def _write_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one write transaction on the writer thread. The deadline for the
+        write lock starts now, so that writes queued here behind one waiting for a stuck
+        process give up with it instead of one after the other."""
+        deadline = time.monotonic() + self._lock_timeout
+
+        def locked(connection: sqlite3.Connection) -> T:
+            with self._write_lock.held(deadline), transaction(connection):
+                return work(connection)
+
+        return await self._run(self._writer, locked)
+
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        stored, _ = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=True)
-        )
+        if len(measurements) >= COLUMNS_FROM:
+            return await self.add_columns(Columns.of(measurements))
+        stored, _ = await self._write_committed(measurements, atomic=True)
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
-    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
-        _, conflicts = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=False)
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        new_rooms: dict[str, int] = {}
+        stored = await self._write_transaction(
+            lambda connection: self._write_columns(connection, columns, new_rooms)
         )
+        # Only once committed: a room inserted by a rolled-back transaction never existed,
+        # and its id may go to another room.
+        self._room_keys.update(new_rooms)
+        return WriteResult(stored=stored, duplicates=len(columns) - stored)
+
+    def _write_columns(
+        self, connection: sqlite3.Connection, columns: Columns, new_rooms: dict[str, int]
+    ) -> int:
+        """In a transaction: how many stored, all or none."""
+        keys = [self._room_key(connection, name, new_rooms) for name in columns.names]
+        stored = self._inserted_at_once(connection, in_key_order(columns, keys))
+        if stored is None:
+            stored, _ = self._write(connection, columns.measurements(), new_rooms, atomic=True)
+        return stored
+
+    @staticmethod
+    def _inserted_at_once(connection: sqlite3.Connection, rows: Keyed) -> int | None:
+        """How many rows one executemany() stored, with their rollups, if every key was new
+        (as in most batches); None, and nothing stored, if not: the row-by-row path then
+        says which rows are duplicates and which conflict."""
+        if rows.conflicting.any():
+            return None
+        new = rows.first  # a key repeated with the same value goes in once
+        count = int(new.sum())
+        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
+        connection.execute("SAVEPOINT batch")
+        changes = connection.total_changes
+        connection.executemany(
+            sql.INSERT, zip(room.tolist(), micros.tolist(), kelvin.tolist(), strict=True)
+        )
+        if connection.total_changes - changes < count:
+            connection.execute("ROLLBACK TO batch")
+            connection.execute("RELEASE batch")
+            return None
+        connection.execute("RELEASE batch")
+        if count:
+            connection.executemany(sql.MERGE_ROLLUP, column_deltas(room, micros, kelvin).rows())
+        return count
+
+    def _room_key(
+        self, connection: sqlite3.Connection, name: str, new_rooms: dict[str, int]
+    ) -> int:
+        room = self._room_keys.get(name) or new_rooms.get(name)
+        if room is None:
+            room = new_rooms[name] = sql.room_key(connection, name)
+        return room
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        _, conflicts = await self._write_committed(measurements, atomic=False)
         return conflicts
 
-    def _write(
-        self, connection: sqlite3.Connection, measurements: Sequence[Measurement], *, atomic: bool
+    async def _write_committed(
+        self, measurements: Sequence[Measurement], *, atomic: bool
     ) -> tuple[int, list[int]]:
-        """One transaction: (how many stored, the indices that conflict). Atomic: all or none."""
         new_rooms: dict[str, int] = {}
-        stored, conflicts = [], []
-        with self._write_lock, transaction(connection):
-            for index, m in enumerate(measurements):
-                room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
-                if room is None:
-                    room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
-                row = (room, sql.to_micros(m.ts), m.kelvin)
-                if connection.execute(sql.INSERT, row).rowcount:
-                    stored.append((room, m.ts, m.kelvin))
-                elif not same_value(
-                    connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
-                ):
-                    conflicts.append(index)
-            if conflicts and atomic:
-                raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-            connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
-        # Only now: a room inserted by a rolled-back transaction never existed, and its id
-        # may go to another room.
+        stored, conflicts = await self._write_transaction(
+            lambda connection: self._write(connection, measurements, new_rooms, atomic=atomic)
+        )
+        # Only once committed: a room inserted by a rolled-back transaction never existed,
+        # and its id may go to another room.
         self._room_keys.update(new_rooms)
+        return stored, conflicts
+
+    def _write(
+        self,
+        connection: sqlite3.Connection,
+        measurements: Sequence[Measurement],
+        new_rooms: dict[str, int],
+        *,
+        atomic: bool,
+    ) -> tuple[int, list[int]]:
+        """In a transaction: (how many stored, the indices that conflict), and the rooms it
+        inserted into `new_rooms`. Atomic: all or none."""
+        stored, conflicts = [], []
+        for index, m in enumerate(measurements):
+            room = self._room_key(connection, m.room_id, new_rooms)
+            row = (room, sql.to_micros(m.ts), m.kelvin)
+            if connection.execute(sql.INSERT, row).rowcount:
+                stored.append((room, m.ts, m.kelvin))
+            elif not same_value(
+                connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
+            ):
+                conflicts.append(index)
+        if conflicts and atomic:
+            raise ConflictingMeasurements(conflicts)  # rolls the transaction back
+        connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
-        if not pieces:
-            return []
-        parts: list[str] = []
-        parameters: list[Any] = []
-        for piece in pieces:
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF["raw"])
-                parameters += [room_id, sql.to_micros(piece.start), sql.to_micros(piece.end)]
-            else:
-                parts.append(sql.SUMMARY_OF["buckets"])
-                parameters += [
-                    room_id,
-                    piece.width // timedelta(seconds=1),
-                    sql.to_micros(piece.start),
-                    sql.to_micros(piece.end),
-                ]
-        query = " UNION ALL ".join(parts)
-        rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [sql.summary(row) for row in rows]
+        def query(connection: sqlite3.Connection) -> list[Summary | None]:
+            connection.execute("BEGIN")  # one snapshot for every piece
+            try:
+                found = connection.execute(sql.ROOM_KEY, (room_id,)).fetchone()
+                return [sql.summary_of(connection, found[0], p) for p in pieces] if found else []
+            finally:
+                connection.execute("COMMIT")
+
+        found = await self._read(query) if pieces else []
+        return found or [None] * len(pieces)
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
@@ -174,34 +249,22 @@ class SqliteStore:
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
         return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        def query(connection: sqlite3.Connection) -> list[tuple[datetime, float]]:
-            found = []
-            # SQLite may allow as few as 32,766 parameters a statement: 10,000 ranges at a time.
-            for first in range(0, len(ranges), 10_000):
-                chunk = ranges[first : first + 10_000]
-                values = ", ".join(["(?, ?)"] * len(chunk))
-                rows = connection.execute(
-                    f"WITH ranges (start, stop) AS (VALUES {values})"
-                    f" SELECT ts, kelvin FROM measurements JOIN ranges"
-                    f" ON ts >= ranges.start AND ts < ranges.stop"
-                    f" WHERE room = {sql.ROOM} ORDER BY ts",
-                    [*(sql.to_micros(ts) for pair in chunk for ts in pair), room_id],
-                ).fetchall()
-                found += [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
-            return found
-
-        return await self._read(query) if ranges else []
-
-    async def rooms(self) -> list[Room]:
-        query = (
-            "SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin"
-            " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        rows = await self._read(
+            lambda connection: connection.execute(sql.ROOMS, (after or "", limit)).fetchall()
         )
-        rows = await self._read(lambda connection: connection.execute(query).fetchall())
         return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        parameters = (sql.pieces_json(pieces), json.dumps(list(room_ids)))
+        rows = await self._read(
+            lambda connection: connection.execute(sql.SUMMARISE_ROOMS, parameters).fetchall()
+        )
+        return {row[0]: sql.summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         return await self._read(
@@ -212,19 +275,16 @@ class SqliteStore:
         )
 
     async def delete_raw_before(self, cutoff: datetime) -> int:
-        def delete(connection: sqlite3.Connection) -> int:
-            # Room by room, along the primary key, a transaction each: the one writer lock
-            # is never held for long.
-            deleted = 0
-            for (room,) in connection.execute("SELECT id FROM rooms").fetchall():
-                with self._write_lock, transaction(connection):
-                    deleted += connection.execute(
-                        "DELETE FROM measurements WHERE room = ? AND ts < ?",
-                        (room, sql.to_micros(cutoff)),
-                    ).rowcount
-            return deleted
-
-        return await self._run(self._writer, delete)
+        # A room's whole past in one transaction held the writer (and its lock) for as long
+        # as it took, and every write waited behind it. Along the primary key, PRUNE_CHUNK
+        # rows a transaction, each queued on the writer like any write: writes go in between.
+        rooms = await self._read(lambda connection: connection.execute(sql.ROOM_IDS).fetchall())
+        deleted = 0
+        for (room,) in rooms:
+            chunk = partial(_delete_chunk, (room, sql.to_micros(cutoff), PRUNE_CHUNK - 1))
+            while count := await self._write_transaction(chunk):
+                deleted += count
+        return deleted
 
     async def add_token(self, token: AccessToken) -> None:
         row = (
@@ -235,11 +295,10 @@ class SqliteStore:
             sql.to_micros(token.created),
         )
 
-        def insert(connection: sqlite3.Connection) -> int:
-            with self._write_lock, transaction(connection):
-                return connection.execute(sql.INSERT_TOKEN, row).rowcount
-
-        if not await self._run(self._writer, insert):
+        inserted = await self._write_transaction(
+            lambda connection: connection.execute(sql.INSERT_TOKEN, row).rowcount
+        )
+        if not inserted:
             raise TokenNameTaken(token.name)
 
     async def tokens(self) -> list[AccessToken]:
@@ -252,11 +311,11 @@ class SqliteStore:
         ]
 
     async def revoke_token(self, name: str) -> bool:
-        def delete(connection: sqlite3.Connection) -> int:
-            with self._write_lock, transaction(connection):
-                return connection.execute(sql.REVOKE_TOKEN, (name,)).rowcount
-
-        return bool(await self._run(self._writer, delete))
+        return bool(
+            await self._write_transaction(
+                lambda connection: connection.execute(sql.REVOKE_TOKEN, (name,)).rowcount
+            )
+        )
 
     async def check(self) -> None:
         await self._read(sqlite_migrations.check_support)
@@ -269,3 +328,7 @@ class SqliteStore:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+
+
+def _delete_chunk(parameters: tuple[int, int, int], connection: sqlite3.Connection) -> int:
+    return int(connection.execute(sql.DELETE_RAW, parameters).rowcount)
