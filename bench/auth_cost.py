@@ -30,7 +30,7 @@ def bodies(count: int) -> list[bytes]:
 
 async def drive(app: Any, token: str | None, payloads: list[bytes]) -> float:
     """Seconds per request, over `payloads` posted one after another."""
-    headers = [(b"content-type", b"application/json"), (b"host", b"bench")]
+    headers = [(b"content-type", b"application/json"), (b"host", b"localhost")]
     if token:
         headers.append((b"authorization", b"Bearer " + token.encode()))
     statuses = []
@@ -113,7 +113,7 @@ def gate_alone(token: str, record: Any) -> None:
         "method": "POST",
         "path": "/measurements/hall",
         "headers": [
-            (b"host", b"bench"),
+            (b"host", b"localhost"),
             (b"content-type", b"application/json"),
             (b"authorization", b"Bearer " + token.encode()),
         ],

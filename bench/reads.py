@@ -117,7 +117,7 @@ async def _churn(
                 ts = (end - timedelta(seconds=next(counter) + 0.5)).isoformat()
                 body = f'{{"v": 293.15, "ts": "{ts}"}}'.encode()
                 head = (
-                    f"POST /measurements/{quote(ROOM)} HTTP/1.1\r\nHost: bench\r\n"
+                    f"POST /measurements/{quote(ROOM)} HTTP/1.1\r\nHost: localhost\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
                 )
                 stream.write(head.encode() + body)

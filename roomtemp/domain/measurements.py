@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import msgspec
+
 MAX_ROOM_ID_LENGTH = 128
 # No C0 or C1 control characters (the Unicode category Cc), for use in schemas.
 ROOM_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
@@ -21,6 +23,10 @@ class InvalidRoomId(ValueError):
 
 class TimestampOutOfRange(ValueError):
     """A timestamp outside the years 1900 to 9000."""
+
+
+class InvalidTimestamp(ValueError):
+    """Text that is not an RFC 3339 timestamp of at most microsecond precision."""
 
 
 # Not frozen, though never changed: a frozen dataclass costs three times as much to create
@@ -39,7 +45,9 @@ _VALID_ROOM_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_ROOM_I
 
 @lru_cache(maxsize=65_536)  # a batch names the same few rooms thousands of times
 def check_room_id(room_id: str) -> str:
-    """`room_id` itself, if it may name a room: 1-128 characters, no control characters."""
+    """`room_id` in NFC, if it may name a room: 1-128 characters, no control characters.
+    A composed and a decomposed "Café" look the same to people: they must be one room."""
+    room_id = unicodedata.normalize("NFC", room_id)
     if _VALID_ROOM_ID.fullmatch(room_id):
         return room_id
     if not room_id:
@@ -64,6 +72,24 @@ def as_utc(ts: datetime) -> datetime:
             f"{ts.isoformat()} is outside the years {EARLIEST.year} to {LATEST.year}"
         )
     return aware if aware.tzinfo is UTC else aware.astimezone(UTC)
+
+
+def parse_ts(text: str) -> datetime:
+    """RFC 3339 text (naive means UTC) as an aware UTC datetime. More than six fractional
+    digits are refused, not rounded: rounding made two distinct readings one (a duplicate, or
+    a conflict) without a word."""
+    # Every accepted form has its seconds' fraction at [19] ("2026-11-27T14:00:00.123456Z").
+    if text[19:20] == "." and len(digits := text[20:27]) == 7 and digits.isdigit():
+        raise InvalidTimestamp(
+            f"{text!r} has more than six fractional digits; timestamps keep microseconds"
+        )
+    try:
+        parsed = msgspec.convert(text, datetime)
+    except msgspec.ValidationError:
+        raise InvalidTimestamp(
+            f"{text!r} is not an RFC 3339 timestamp (such as 2026-11-27T14:00:00Z)"
+        ) from None
+    return as_utc(parsed)
 
 
 def format_ts(ts: datetime) -> str:

@@ -14,6 +14,7 @@ from roomtemp.http.content_policy import DefaultContentPolicy
 from roomtemp.http.lifespan import serving
 from roomtemp.http.metrics import Metrics
 from roomtemp.http.parameters import known_query_only
+from roomtemp.http.room_paths import RawRoomSegment
 from roomtemp.http.routes import dashboard, health, measurements, problem_types, rooms, summaries
 from roomtemp.http.services import Clock, system_clock
 from roomtemp.http.telemetry import TelemetryMiddleware
@@ -81,6 +82,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Retry-After", "X-Request-ID"],
         )
+    app.add_middleware(RawRoomSegment)  # first of all: every later step sees the path it makes
     problems.install(app)
     openapi.install(
         app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}

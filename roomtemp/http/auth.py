@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from roomtemp.domain.access import ADMIN_TOKEN_ID, AccessToken, Keyring, allows
 from roomtemp.domain.access import Scope as TokenScope
 from roomtemp.domain.rates import Buckets
+from roomtemp.http import local_only
 from roomtemp.http.problems import problem_response
 from roomtemp.influx import credentials as influx
 from roomtemp.settings import Settings
@@ -63,6 +64,8 @@ class Gatekeeper:
         admin = settings.admin_token
         self._admin_token = admin.get_secret_value() if admin else None
         self._open_when_no_token = settings.loopback_only or settings.insecure
+        self._loopback = settings.loopback_only
+        self._allowed_origins = frozenset(origin.rstrip("/") for origin in settings.cors_origins)
         rate = settings.rate
         self._buckets = Buckets(rate) if rate else None
         self._clock = clock
@@ -81,7 +84,10 @@ class Gatekeeper:
     def refusal(self, scope: Scope) -> Response | None:
         """The answer that refuses the request, or None to let it through."""
         if self._anonymous:
-            return self._beyond_rate(ANONYMOUS)
+            refused = local_only.refusal(
+                scope, loopback=self._loopback, allowed_origins=self._allowed_origins
+            )
+            return refused or self._beyond_rate(ANONYMOUS)
         token = bearer_token(scope) or influx.influx_token(scope)
         if token is None:
             return problem_response(

@@ -22,6 +22,7 @@ from fastapi import Request
 
 from roomtemp.domain import rfc3339
 from roomtemp.domain.columns import UNIT_CODES, Readings, to_micros
+from roomtemp.domain.measurements import InvalidTimestamp, TimestampOutOfRange, parse_ts
 from roomtemp.http.json_body import (
     NDJSON,
     NOT_JSON,
@@ -232,9 +233,10 @@ async def _columns(pieces: list[list[PostedItem]], now: int) -> Readings:
         for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
             text = texts[index]
             try:
-                micros[index] = now if text is None else to_micros(msgspec.convert(text, datetime))
-            except msgspec.ValidationError as error:
-                errors.append(_error(error, first + index) | {"pointer": f"#/{first + index}/ts"})
+                micros[index] = now if text is None else to_micros(parse_ts(text))
+            except (InvalidTimestamp, TimestampOutOfRange) as error:  # never rounded: refused
+                where = first + index
+                errors.append({"index": where, "pointer": f"#/{where}/ts", "detail": str(error)})
                 if len(errors) == MAX_LISTED_ERRORS:
                     raise invalid_items(errors, more=True) from None
         parts.append(

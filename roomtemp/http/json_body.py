@@ -28,10 +28,10 @@ def media_type(request: Request) -> str | None:
 
 
 def is_json(media: str | None) -> bool:
-    # No Content-Type at all from a sensor still means JSON.
-    return (
-        media is None
-        or media == "application/json"
+    # A body without a Content-Type is not taken for JSON: it is what a page of another site
+    # can send with fetch(..., {mode: "no-cors"}) without the browser asking first.
+    return media is not None and (
+        media == "application/json"
         or (media.startswith("application/") and media.endswith("+json"))
     )
 

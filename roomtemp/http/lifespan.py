@@ -53,7 +53,9 @@ async def serving(
         await running.enter_async_context(
             tokens_kept_fresh(gatekeeper, store, settings.token_refresh)
         )
-        limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+        limits = ingestion.Limits(
+            settings.max_kelvin, settings.max_future_skew, settings.raw_retention
+        )
         app.state.services = Services(settings, store, record, clock, limits, metrics)
         yield
 

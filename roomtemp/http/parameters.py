@@ -2,30 +2,40 @@
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import unquote
 
-import msgspec
 from fastapi import Depends, Path, Query, Request
 from pydantic import WithJsonSchema
 
 from roomtemp.domain.measurements import (
     MAX_ROOM_ID_LENGTH,
     ROOM_ID_PATTERN,
+    InvalidRoomId,
+    InvalidTimestamp,
     TimestampOutOfRange,
-    as_utc,
+    check_room_id,
+    parse_ts,
 )
 from roomtemp.http.problems import Problem, invalid_parameter
+from roomtemp.http.room_paths import RoomSegmentNotUtf8, room_id_of
 from roomtemp.http.schemas import UnitParameter
 
+# Checked once decoded (room_id_in_path), not here: the router sees the segment still
+# percent-encoded (see room_paths.py), and 128 characters may take 1,536 to encode.
+ROOM_ID_DESCRIPTION = (
+    "any Unicode text without control characters, percent-encoded: every character but"
+    " letters, digits, - and _ (a / as %2F, a . as %2E)"
+)
 RoomIdPath = Annotated[
     str,
     Path(
         alias="room_id",
-        min_length=1,
-        max_length=MAX_ROOM_ID_LENGTH,
-        pattern=ROOM_ID_PATTERN,
-        description="any Unicode text without control characters; URL-encode spaces as %20",
+        description=ROOM_ID_DESCRIPTION,
         examples=["Living room"],
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_ROOM_ID_LENGTH,
+            "pattern": ROOM_ID_PATTERN,
+        },
     ),
 ]
 DurationPath = Annotated[
@@ -44,19 +54,12 @@ StartQuery = Annotated[
 ]
 
 
-def check_utf8_path(request: Request, room_id: str) -> None:
-    # The server decodes %FF and other invalid UTF-8 to U+FFFD, which would silently name
-    # another room: look at the raw path whenever one appears.
-    if "\ufffd" in room_id:
-        try:
-            unquote(request.scope.get("raw_path", b"").decode("ascii"), errors="strict")
-        except UnicodeDecodeError:
-            raise invalid_parameter("room_id", "the room id is not valid UTF-8") from None
-
-
 async def room_id_in_path(request: Request, room_id: RoomIdPath) -> str:
-    check_utf8_path(request, room_id)
-    return room_id
+    """The room id of the path, checked like a posted one's: 422 when it cannot name a room."""
+    try:
+        return check_room_id(room_id_of(request.scope, room_id))
+    except (RoomSegmentNotUtf8, InvalidRoomId) as error:
+        raise invalid_parameter("room_id", str(error)) from None
 
 
 RoomId = Annotated[str, Depends(room_id_in_path)]
@@ -65,8 +68,8 @@ RoomId = Annotated[str, Depends(room_id_in_path)]
 def parse_timestamp(parameter: str, text: str) -> datetime:
     """An RFC 3339 query parameter, read as bodies read ts (naive means UTC)."""
     try:
-        return as_utc(msgspec.convert(text, datetime))
-    except (msgspec.ValidationError, TimestampOutOfRange) as error:
+        return parse_ts(text)
+    except (InvalidTimestamp, TimestampOutOfRange) as error:
         raise invalid_parameter(parameter, f"{parameter}={text!r}: {error}") from None
 
 

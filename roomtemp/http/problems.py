@@ -16,7 +16,7 @@ from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, U
 from roomtemp.domain.series import InvalidBuckets
 from roomtemp.http.services import services_of
 from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
-from roomtemp.storage.base import StorageUnavailable
+from roomtemp.storage.base import SchemaNewerThanCode, StorageUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
@@ -81,7 +81,7 @@ def measurement_errors(error: InvalidMeasurement) -> list[dict[str, Any]]:
     """For the single endpoint, whose room id is in the path."""
     return [
         ({"parameter": "room_id"} if p.field == "room_id" else {"pointer": f"#/{p.field}"})
-        | {"detail": p.message}
+        | {"detail": p.message, "code": p.code}
         for p in error.problems
     ]
 
@@ -95,7 +95,12 @@ def batch_errors(error: InvalidBatch | ConflictingBatch) -> list[dict[str, Any]]
             for index in error.indices[:MAX_LISTED_ERRORS]
         ]
     return [
-        {"index": index, "pointer": f"#/{index}/{problem.field}", "detail": problem.message}
+        {
+            "index": index,
+            "pointer": f"#/{index}/{problem.field}",
+            "detail": problem.message,
+            "code": problem.code,
+        }
         for index, problem in error.problems[:MAX_LISTED_ERRORS]
     ]
 
@@ -116,6 +121,7 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     UnknownRoom: (404, "room_not_found"),
     EmptyWindow: (404, "no_measurements"),
     StorageUnavailable: (503, "storage_unavailable"),
+    SchemaNewerThanCode: (503, "schema_newer_than_code"),
 }
 
 
@@ -132,6 +138,8 @@ async def _known_error(request: Request, error: Exception) -> Response:
         )
     if isinstance(error, ConflictingMeasurements):
         return problem_response(status, code, "the room already has another value at that ts")
+    if isinstance(error, InvalidMeasurement | InvalidBatch):
+        code = error.code  # before_retention, or invalid_measurement
     if isinstance(error, InvalidBatch | ConflictingBatch):
         return problem_response(status, code, f"{error}; nothing was stored", batch_errors(error))
     errors = measurement_errors(error) if isinstance(error, InvalidMeasurement) else []

@@ -35,9 +35,10 @@ class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     u: Annotated[
         Literal["K", "C", "F", "k", "c", "f"], msgspec.Meta(description=UNIT_DESCRIPTION)
     ] = "K"
+    # Text, parsed by ingestion: msgspec would round a ts of more than six fractional digits.
     ts: (
         Annotated[
-            datetime,
+            str,
             msgspec.Meta(
                 description="RFC 3339; without a timezone it means UTC; absent means now",
                 examples=["2026-11-27T14:00:00Z"],
@@ -52,7 +53,7 @@ class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True, gc
     """One measurement of a batch: the same, with its room, and its ts as text: a batch's
     timestamps are read all at once (domain/rfc3339.py)."""
 
-    # Text here, where the single endpoint's is a datetime.
+    # Text, like the single endpoint's.
     ts: (
         Annotated[
             str,
@@ -63,7 +64,7 @@ class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True, gc
             ),
         ]
         | None
-    ) = None  # type: ignore[assignment]
+    ) = None
 
     room_id: Annotated[
         str,
@@ -148,6 +149,9 @@ class FieldError(BaseModel):
     detail: str
     pointer: str | None = Field(None, description="JSON pointer into the body, e.g. #/v")
     parameter: str | None = Field(None, description="the path or query parameter at fault")
+    code: str | None = Field(
+        None, description="for a measurement's field: invalid_measurement or before_retention"
+    )
 
 
 class ProblemDetails(BaseModel):

@@ -3,11 +3,17 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
+from roomtemp.storage.base import (
+    MeasurementStore,
+    SchemaNewerThanCode,
+    SchemaOutOfDate,
+    StorageUnavailable,
+)
 from roomtemp.storage.memory import InMemoryStore
 
 __all__ = [
     "MeasurementStore",
+    "SchemaNewerThanCode",
     "SchemaOutOfDate",
     "StorageUnavailable",
     "UnsupportedDatabaseUrl",

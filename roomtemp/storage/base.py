@@ -26,6 +26,17 @@ class SchemaOutOfDate(Exception):
         self.pending = pending
 
 
+class SchemaNewerThanCode(Exception):
+    """The database was migrated by a newer roomtemp, whose schema this code cannot use."""
+
+    def __init__(self, oldest_code: int, known: int) -> None:
+        super().__init__(
+            f"the database schema needs roomtemp code that knows migration {oldest_code:04} or"
+            f" later; this roomtemp knows migrations up to {known:04}: upgrade it before it"
+            " serves this database"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     stored: int

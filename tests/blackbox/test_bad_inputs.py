@@ -129,7 +129,7 @@ CASES = [
     Case(
         "GET a 129-character room",
         422,
-        "invalid_request",
+        "invalid_parameter",
         method="GET",
         path=f"/measurements/{'a' * 129}/average/PT1H",
     ),

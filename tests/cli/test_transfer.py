@@ -5,7 +5,9 @@ import io
 import json
 import os
 import subprocess
+import unicodedata
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from urllib.parse import quote
@@ -234,3 +236,33 @@ def import_of_a_missing_file_should_say_so() -> None:
     assert result.stderr == (
         "roomtemp import: cannot read /nonexistent/file.csv: No such file or directory\n"
     )
+
+
+def import_should_name_each_line_before_the_retention_horizon(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    rows = [(now - timedelta(days=3), 290.0), (now - timedelta(hours=1), 291.0)]
+    path = tmp_path / "old.csv"
+    path.write_text("room_id,ts,v\n" + "".join(f"kept,{ts.isoformat()},{v}\n" for ts, v in rows))
+    database = tmp_path / "roomtemp.sqlite3"
+    with running_server(f"sqlite:///{database}", env={"ROOMTEMP_RAW_RETENTION": "P1D"}) as server:
+        result = roomtemp("import", str(path), "--url", server.url)
+        assert result.returncode == 1
+        lines = result.stdout.splitlines()
+        assert lines[1] == "  stored               1"
+        assert lines[4].startswith("    line 2: ts: ")
+        assert "before the raw retention horizon" in lines[4]
+        assert [v for _, v in stored(server, "kept")] == [291.0]
+
+
+def export_should_name_a_room_as_the_server_does_in_nfc(sqlite_server: Server) -> None:
+    composed = "Caf\u00e9 export"
+    response = httpx.post(
+        f"{sqlite_server.url}/measurements/{quote(composed)}",
+        json={"v": 290.0, "ts": "2026-11-27T10:00:00Z"},
+    )
+    assert response.status_code == 201
+    exported = roomtemp(
+        "export", unicodedata.normalize("NFD", composed), "--url", sqlite_server.url
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines()[1:] == [f"{composed},2026-11-27T10:00:00Z,290.0,K"]

@@ -1,13 +1,18 @@
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from roomtemp.domain.measurements import (
     InvalidRoomId,
+    InvalidTimestamp,
     TimestampOutOfRange,
     as_utc,
     check_room_id,
     format_ts,
+    parse_ts,
     same_value,
 )
 
@@ -68,3 +73,30 @@ def format_ts_should_write_utc_with_a_z() -> None:
 def same_value_should_absorb_conversion_rounding_but_not_real_differences() -> None:
     assert same_value(20.0 + 273.15, 293.15)
     assert not same_value(293.15, 293.16)
+
+
+@given(st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40))
+def check_room_id_should_give_one_name_for_every_normal_form(text: str) -> None:
+    assert check_room_id(text) == unicodedata.normalize("NFC", text)
+    for form in ("NFD", "NFC"):
+        assert check_room_id(unicodedata.normalize(form, text)) == check_room_id(text)
+
+
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(8999, 12, 30)),
+    st.text("0123456789", min_size=1, max_size=12),
+    st.sampled_from(["", "Z", "z", "+05:30", "-00:00"]),
+    st.sampled_from(["T", "t", " "]),
+)
+def parse_ts_should_keep_up_to_six_fractional_digits_exactly_and_refuse_more(
+    moment: datetime, fraction: str, zone: str, separator: str
+) -> None:
+    text = f"{moment:%Y-%m-%d}{separator}{moment:%H:%M:%S}.{fraction}{zone}"
+    if len(fraction) > 6:
+        with pytest.raises(InvalidTimestamp, match="more than six fractional digits"):
+            parse_ts(text)
+        return
+    offset = timedelta(hours=5, minutes=30) if zone == "+05:30" else timedelta(0)
+    microseconds = int(fraction.ljust(6, "0"))
+    expected = moment.replace(microsecond=microseconds, tzinfo=UTC) - offset
+    assert parse_ts(text) == expected

@@ -153,7 +153,11 @@ async def an_invalid_room_id_should_be_said_why_like_any_field(client: httpx.Asy
     response = await client.post("/measurements/%C3%97%C3%B8%C2%9B", json={"v": 21.5})
     problem = assert_problem(response, 422, "invalid_measurement")
     assert problem["errors"] == [
-        {"parameter": "room_id", "detail": "a room id must not contain control character U+009B"}
+        {
+            "parameter": "room_id",
+            "detail": "a room id must not contain control character U+009B",
+            "code": "invalid_measurement",
+        }
     ]
 
 
@@ -257,3 +261,36 @@ async def average_should_refuse_bad_parameters(
     response = await average(client, "hall", "PT15M", **params)
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == parameter
+
+
+async def a_composed_and_a_decomposed_name_should_be_one_room(
+    client: httpx.AsyncClient, memory_store: InMemoryStore
+) -> None:
+    composed, decomposed = "Caf%C3%A9", "Cafe%CC%81"  # "Café", NFC and NFD
+    first = await client.post(
+        f"/measurements/{decomposed}", json={"v": 290.0, "ts": NOW.isoformat()}
+    )
+    assert first.json()["room_id"] == "Caf\u00e9"
+    again = await client.post(f"/measurements/{composed}", json={"v": 290.0, "ts": NOW.isoformat()})
+    assert again.status_code == 201
+    batch = await client.post(
+        "/measurements",
+        json=[
+            {"room_id": "Cafe\u0301", "v": 290.0, "ts": NOW.isoformat()},
+            {"room_id": "Caf\u00e9", "v": 291.0, "ts": format_ts(NOW - timedelta(minutes=1))},
+        ],
+    )
+    assert batch.json() == {"received": 2, "stored": 1, "duplicates": 1}
+    assert [room.room_id for room in await memory_store.rooms()] == ["Caf\u00e9"]
+    for path in (composed, decomposed):
+        read = await client.get(f"/measurements/{path}", params={"end": NOW.isoformat()})
+        assert len(read.json()["items"]) == 2
+        mean = await client.get(
+            f"/measurements/{path}/average/PT1H", params={"end": NOW.isoformat()}
+        )
+        assert mean.json()["count"] == 2
+        series = await client.get(
+            f"/measurements/{path}/series/PT1H", params={"end": NOW.isoformat(), "bucket": "PT1H"}
+        )
+        assert series.json()["room_id"] == "Caf\u00e9"
+    assert [room["room_id"] for room in (await client.get("/rooms")).json()] == ["Caf\u00e9"]

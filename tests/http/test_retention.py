@@ -73,3 +73,44 @@ async def a_window_reaching_past_the_horizon_should_be_exact_to_the_hour_and_say
     assert body["exact"] is False
     assert (body["start"], body["end"]) == ("2026-10-23T11:00:00Z", "2026-10-23T16:59:59.999999Z")
     assert body["count"] == 7
+
+
+async def a_measurement_before_the_horizon_should_be_refused_on_every_write_path(
+    retaining: httpx.AsyncClient, memory_store: InMemoryStore
+) -> None:
+    before = format_ts(HORIZON - timedelta(microseconds=1))
+    single = await retaining.post("/measurements/hall", json={"v": 290.0, "ts": before})
+    batch = await retaining.post(
+        "/measurements",
+        json=[
+            {"room_id": "hall", "v": 290.0, "ts": format_ts(HORIZON)},
+            {"room_id": "hall", "v": 290.0, "ts": before},
+        ],
+    )
+    for refused in (single, batch):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "before_retention"
+    assert batch.json()["errors"][0]["index"] == 1
+    assert await memory_store.raw("hall", HORIZON, HORIZON + timedelta(hours=1), 10) == []
+    at_horizon = await retaining.post(
+        "/measurements/hall", json={"v": 290.0, "ts": format_ts(HORIZON)}
+    )
+    assert at_horizon.status_code == 201, at_horizon.text
+
+
+async def a_pruned_measurement_posted_again_should_be_refused_not_counted_twice(
+    memory_store: WatchedStore,
+) -> None:
+    """The defect as found: P1D retention, a measurement 3 days old posted, pruned at start-up,
+    posted again: it was stored again, and the week's average counted it twice."""
+    old = {"v": 290.0, "ts": format_ts(NOW - timedelta(days=3))}
+    await memory_store.add([Measurement("hall", NOW - timedelta(days=3), 290.0)])
+    settings = Settings(database_url="memory://", raw_retention=timedelta(days=1))
+    async with app_client(settings, store=memory_store) as client:
+        await memory_store.pruned.wait()
+        assert await memory_store.raw("hall", NOW - timedelta(days=4), NOW, 10) == []
+        again = await client.post("/measurements/hall", json=old)
+        assert again.status_code == 422
+        assert again.json()["code"] == "before_retention"
+        average = (await client.get("/measurements/hall/average/P7D")).json()
+        assert average["count"] == 1

@@ -97,7 +97,7 @@ async def a_crash_should_be_logged_as_a_500_with_its_route(
 ) -> None:
     caplog.set_level(logging.INFO, "roomtemp.access")
     transport = httpx.ASGITransport(app=crashing_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         response = await client.get("/crash/now")
     assert response.status_code == 500
     [line] = access_lines(caplog)

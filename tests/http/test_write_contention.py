@@ -44,7 +44,7 @@ async def app_on_postgres(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is a status
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://roomtemp.test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         yield client, store
     await store.close()

@@ -26,15 +26,16 @@ from roomtemp.http.dependencies import ClockDep, ServicesDep, StoreDep
 from roomtemp.http.json_body import read_measurement
 from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
+    ROOM_ID_DESCRIPTION,
     EndQuery,
     RoomId,
     StartQuery,
     UnitQuery,
-    check_utf8_path,
     known_query_only,
     parse_timestamp,
 )
 from roomtemp.http.problems import documented_problems, invalid_parameter
+from roomtemp.http.room_paths import RoomSegmentNotUtf8, room_id_of
 from roomtemp.http.schemas import (
     BatchResult,
     Page,
@@ -52,18 +53,25 @@ CSV_PAGE = 10_000
 async def post_measurement(request: Request) -> Response:
     """Store a measurement durably; posting the same one again is harmless (201, nothing new).
     The same room and ts with another value is a conflict (409)."""
-    room_id = request.path_params["room_id"]
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     services = services_of(request)
     await known_query_only(request)  # not a FastAPI route: its dependencies do not run here
-    check_utf8_path(request, room_id)
+    try:
+        room_id = room_id_of(request.scope, request.path_params["room_id"])
+    except RoomSegmentNotUtf8 as error:
+        raise invalid_parameter("room_id", str(error)) from None
     posted = await read_measurement(request)
     measurement = ingestion.validate(
         room_id, posted.v, posted.u, posted.ts, now=services.clock(), limits=services.limits
     )
     await services.record(measurement)
     services.metrics.count_stored(1)
-    answer = {"room_id": room_id, "v": posted.v, "u": parse_unit(posted.u), "ts": measurement.ts}
+    answer = {
+        "room_id": measurement.room_id,
+        "v": posted.v,
+        "u": parse_unit(posted.u),
+        "ts": measurement.ts,
+    }
     return Response(msgspec.json.encode(answer), 201, media_type="application/json")
 
 
@@ -82,7 +90,7 @@ POST_MEASUREMENT_OPENAPI = {
             "name": "room_id",
             "in": "path",
             "required": True,
-            "description": "any Unicode text without control characters; URL-encode spaces as %20",
+            "description": ROOM_ID_DESCRIPTION,
             "schema": {
                 "type": "string",
                 "minLength": 1,

@@ -44,6 +44,14 @@ MEANINGS = {
     "not_found": "No such path.",
     "method_not_allowed": "The path does not take this method; `Allow` lists those it takes.",
     "internal_error": "A bug in roomtemp; it has been logged.",
+    "schema_newer_than_code": "A newer roomtemp migrated the database beyond what this process"
+    " may use: upgrade it (the detail names both versions). /readyz says so until then.",
+    "non_loopback_host": "With no token, roomtemp serves this machine only, and the Host named"
+    " another (as DNS rebinding makes a browser send): create a token to serve other hosts.",
+    "cross_site_request": "With no token, roomtemp answers no page of another site (its Origin"
+    " or Sec-Fetch-Site says so): create a token, or open the dashboard itself.",
+    "proxied_request": "With no token, roomtemp serves this machine only, and the request came"
+    " through a proxy (Forwarded, X-Forwarded-For): create a token to serve through one.",
 }
 
 

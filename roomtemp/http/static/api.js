@@ -29,7 +29,9 @@ export function saveToken(token) {
 
 /** The path of a room's resource: room ids are any text, spaces and slashes included. */
 export function roomPath(roomId, ...rest) {
-  return ["measurements", encodeURIComponent(roomId), ...rest].join("/");
+  // Dots encoded too: a room named "." or ".." would otherwise be a step the browser removes.
+  const segment = encodeURIComponent(roomId).replaceAll(".", "%2E");
+  return ["measurements", segment, ...rest].join("/");
 }
 
 /** GET path?query as JSON. Throws Unauthorized on 401 and ApiError on other failures. */

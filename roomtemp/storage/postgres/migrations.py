@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from roomtemp.storage import migrations
 from roomtemp.storage.migrations import pending
 from roomtemp.storage.postgres.connection import Connection, unavailable_as_storage_errors
 
@@ -21,6 +22,12 @@ async def applied(connection: Connection) -> set[int]:
 async def missing(connection: Connection) -> list[str]:
     """The names of the migrations this database still lacks."""
     return [migration.name for migration in pending("postgres", await applied(connection))]
+
+
+async def check_support(connection: "Connection") -> None:
+    """SchemaNewerThanCode if the schema was migrated beyond what this code may use."""
+    oldest = await connection.fetchval("SELECT oldest_code FROM schema_support")
+    migrations.check_support("postgres", oldest)
 
 
 async def migrate(
@@ -41,6 +48,11 @@ async def migrate(
         for migration in pending("postgres", await applied(connection), upto):
             async with connection.transaction():
                 await connection.execute(migration.sql)
+                if migration.raises_oldest_code:
+                    await connection.execute(
+                        "UPDATE schema_support SET oldest_code = GREATEST(oldest_code, $1)",
+                        migration.version,
+                    )
                 await connection.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
                     migration.version,

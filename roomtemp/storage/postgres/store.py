@@ -17,7 +17,13 @@ from roomtemp.domain.access import (
 from roomtemp.domain.columns import Columns, Keyed, column_deltas, from_micros, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import (
+    Room,
+    SchemaNewerThanCode,
+    SchemaOutOfDate,
+    StorageUnavailable,
+    WriteResult,
+)
 from roomtemp.storage.postgres import migrations as postgres_migrations
 from roomtemp.storage.postgres import statements as sql
 from roomtemp.storage.postgres.binary_copy import binary_copy
@@ -95,11 +101,14 @@ class PostgresStore:
         standby = await asyncpg.create_pool(read_url, min_size=0, **options) if read_url else None
         reads = ReadRouting(pool, standby, read_max_lag)
         store = cls(pool, url, timeout=db_timeout, batch_timeout=batch_timeout, reads=reads)
-        async with store._connection(db_timeout) as connection:
-            behind = await postgres_migrations.missing(connection)
-        if behind:
-            await store.close()
-            raise SchemaOutOfDate(behind)
+        try:
+            async with store._connection(db_timeout) as connection:
+                if behind := await postgres_migrations.missing(connection):
+                    raise SchemaOutOfDate(behind)
+                await postgres_migrations.check_support(connection)
+        except (SchemaOutOfDate, SchemaNewerThanCode):
+            await store.close()  # once the connection is back: close() waits for it
+            raise
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
@@ -331,7 +340,7 @@ class PostgresStore:
 
     async def check(self) -> None:
         async with self._connection(self._timeout) as connection:
-            await connection.fetchval("SELECT 1")
+            await postgres_migrations.check_support(connection)
 
     async def close(self) -> None:
         await asyncio.gather(*self._releasing)

@@ -4,6 +4,7 @@ transaction, recorded in schema_migrations."""
 import sqlite3
 from datetime import UTC, datetime
 
+from roomtemp.storage import migrations
 from roomtemp.storage.migrations import pending
 
 
@@ -19,6 +20,12 @@ def applied(connection: sqlite3.Connection) -> set[int]:
 def missing(connection: sqlite3.Connection) -> list[str]:
     """The names of the migrations this database still lacks."""
     return [migration.name for migration in pending("sqlite", applied(connection))]
+
+
+def check_support(connection: sqlite3.Connection) -> None:
+    """SchemaNewerThanCode if the schema was migrated beyond what this code may use."""
+    (oldest,) = connection.execute("SELECT oldest_code FROM schema_support").fetchone()
+    migrations.check_support("sqlite", oldest)
 
 
 def statements(script: str) -> list[str]:
@@ -53,6 +60,11 @@ def migrate(connection: sqlite3.Connection, upto: int | None = None) -> list[str
             migration = todo[0]
             for statement in statements(migration.sql):
                 connection.execute(statement)
+            if migration.raises_oldest_code:
+                connection.execute(
+                    "UPDATE schema_support SET oldest_code = max(oldest_code, ?)",
+                    (migration.version,),
+                )
             connection.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 (migration.version, migration.name, datetime.now(UTC).isoformat()),

@@ -27,7 +27,13 @@ from roomtemp.domain.access import (
 from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import (
+    Room,
+    SchemaNewerThanCode,
+    SchemaOutOfDate,
+    StorageUnavailable,
+    WriteResult,
+)
 from roomtemp.storage.room_keys import RoomKeys
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
@@ -58,10 +64,14 @@ class SqliteStore:
         """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate).
         A write waits at most `lock_timeout` seconds for another process to let the file go."""
         store = cls(path_from_url(url), lock_timeout)
-        behind = await store._read(sqlite_migrations.missing)
-        if behind:
+        try:
+            behind = await store._read(sqlite_migrations.missing)
+            if behind:
+                raise SchemaOutOfDate(behind)
+            await store.check()
+        except (SchemaOutOfDate, SchemaNewerThanCode):
             await store.close()
-            raise SchemaOutOfDate(behind)
+            raise
         return store
 
     def _connection(self) -> sqlite3.Connection:
@@ -308,7 +318,7 @@ class SqliteStore:
         )
 
     async def check(self) -> None:
-        await self._read(lambda connection: connection.execute("SELECT 1").fetchone())
+        await self._read(sqlite_migrations.check_support)
 
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
