@@ -23,7 +23,7 @@ async def client(memory_store: InMemoryStore) -> AsyncIterator[httpx.AsyncClient
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://roomtemp.test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         yield client
 
