@@ -56,6 +56,42 @@ class Settings(BaseSettings):
         None, description="requests per token and server process: 100/second, 600/minute"
     )
 
+    # MQTT ingestion (roomtemp/mqtt/): off unless mqtt_url is set.
+    mqtt_url: SecretStr | None = Field(
+        None, description="mqtt://[user:password@]host[:port] or mqtts://...: subscribe there too"
+    )
+    mqtt_topics: str = Field(
+        "roomtemp/{room}",
+        description="topic templates, comma-separated; {room} is the level naming the room",
+    )
+    mqtt_unit: str = Field("C", description="the unit of readings whose payload names none")
+    # QoS 2 is not offered: a client answers PUBREC on arrival, after which the broker never
+    # sends the message again, so a crash before the commit would lose it.
+    mqtt_qos: Literal[0, 1] = Field(1, description="1: at least once, acknowledged when stored")
+    mqtt_value_key: str | None = Field(
+        None, description="a dotted JSON path to the value for payloads of other shapes (a.b.c)"
+    )
+    mqtt_client_id: str | None = Field(
+        None,
+        description="prefix of the client ids, whose sessions outlive restarts "
+        "(default roomtemp-HOSTNAME); each process adds -N",
+    )
+    mqtt_share_group: str = Field(
+        "roomtemp", description="MQTT 5 shared subscription group ($share/GROUP/...); empty: none"
+    )
+    mqtt_session_expiry: timedelta = Field(
+        timedelta(days=1), description="how long the broker keeps a session (and its messages)"
+    )
+    mqtt_dead_letter_topic: str | None = Field(
+        None, description="republish unreadable payloads there (QoS 1), with their topic"
+    )
+    mqtt_required_for_ready: bool = Field(
+        False, description="/readyz answers 503 while the broker is unreachable"
+    )
+    mqtt_receive_maximum: int = Field(
+        1000, ge=1, le=65535, description="messages in flight per process, awaiting their commit"
+    )
+
     @property
     def loopback_only(self) -> bool:
         """Whether the listen address is reachable from this machine only. A host name other
@@ -78,7 +114,9 @@ class Settings(BaseSettings):
             parse_rate(value)  # InvalidRate, a ValueError, says what is expected
         return value or None
 
-    @field_validator("admin_token", mode="before")
+    @field_validator(
+        "admin_token", "mqtt_url", "mqtt_value_key", "mqtt_dead_letter_topic", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -15,6 +15,7 @@ from roomtemp.http.dependencies import Clock, system_clock
 from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
 from roomtemp.http.telemetry import TelemetryMiddleware
+from roomtemp.mqtt.subscriber import subscribed
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, backend_of, open_store
@@ -40,6 +41,7 @@ def create_app(
     settings = settings or Settings()
     metrics = Metrics(multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
     gatekeeper = Gatekeeper(settings)
+    limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +57,12 @@ def create_app(
             else None
         )
         try:
-            async with pool_sampling(metrics, opened), tokens_kept_fresh(gatekeeper, opened):
+            async with (
+                pool_sampling(metrics, opened),
+                tokens_kept_fresh(gatekeeper, opened),
+                subscribed(settings, app.state.record, clock, limits, metrics) as subscriber,
+            ):
+                app.state.mqtt = subscriber
                 yield
         finally:
             if pruning:
@@ -77,7 +84,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.metrics = metrics
-    app.state.limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+    app.state.limits = limits
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)

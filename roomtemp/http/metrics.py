@@ -86,6 +86,26 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        self.mqtt_received = Counter(
+            "roomtemp_mqtt_messages_received", "MQTT messages received", registry=registry
+        )
+        self.mqtt_unreadable = Counter(
+            "roomtemp_mqtt_messages_unreadable",
+            "MQTT messages acknowledged without storing anything, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.mqtt_storage_retries = Counter(
+            "roomtemp_mqtt_storage_retries",
+            "Commits of MQTT readings tried again because the database did not answer",
+            registry=registry,
+        )
+        self.mqtt_connected = Gauge(
+            "roomtemp_mqtt_connected",
+            "Server processes connected and subscribed to the MQTT broker",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
         self._request_instruments: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
