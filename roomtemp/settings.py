@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from roomtemp.domain.rates import Rate, parse_rate
 from roomtemp.logs import LogFormat
+from roomtemp.mqtt.broker import parse_broker_url
+from roomtemp.mqtt.topics import parse_templates
 
 
 class Settings(BaseSettings):
@@ -127,6 +129,19 @@ class Settings(BaseSettings):
         # Compared, not stored: its digest is no defence if it can be guessed.
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("the admin token must be at least 16 characters long")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _a_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_broker_url(value.get_secret_value())  # InvalidBrokerUrl, a ValueError
+        return value
+
+    @field_validator("mqtt_topics")
+    @classmethod
+    def _topic_templates(cls, value: str) -> str:
+        parse_templates(value)  # InvalidTemplate, a ValueError, says what is expected
         return value
 
     @field_validator("log_level", "log_format", mode="before")

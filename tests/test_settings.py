@@ -32,3 +32,11 @@ def the_rate_limit_should_be_read_once_valid_and_refused_otherwise() -> None:
     assert Settings().rate is None
     with pytest.raises(ValidationError, match="100/second"):
         Settings(rate_limit="100 per second")
+
+
+def a_bad_mqtt_url_or_topic_template_should_be_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="mqtt://"):
+        Settings(mqtt_url="http://broker")
+    with pytest.raises(ValidationError, match="room"):
+        Settings(mqtt_url="mqtt://broker", mqtt_topics="sensors/+/temperature")
+    assert Settings(mqtt_url="").mqtt_url is None

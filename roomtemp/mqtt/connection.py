@@ -20,7 +20,12 @@ from roomtemp.mqtt.broker import Broker
 
 T = TypeVar("T")
 KEEPALIVE = 30  # seconds between pings when nothing else is sent
-ANSWER_WITHIN = 10.0  # seconds for the broker to answer CONNECT, SUBSCRIBE or PUBLISH
+ANSWER_WITHIN = 5.0  # seconds for the broker to answer CONNECT, SUBSCRIBE or PUBLISH
+
+
+class NoAnswer(ConnectionError):
+    """The broker took the connection but never answered CONNECT (some 3.1.1 brokers do so
+    with MQTT 5's)."""
 
 
 def _settle(future: "asyncio.Future[T]", value: T) -> None:
@@ -88,8 +93,11 @@ class Connection:
         """Connect, keeping the session (clean start off); the broker's answer."""
         await asyncio.to_thread(self._connect, connect_properties)
         self._client.loop_start()
-        async with asyncio.timeout(ANSWER_WITHIN):
-            return await self._connack
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                return await self._connack
+        except (TimeoutError, ConnectionError) as error:
+            raise NoAnswer(f"the broker did not answer CONNECT: {error or 'timed out'}") from None
 
     def _connect(self, connect_properties: Properties | None) -> None:
         host, port = self._broker.host, self._broker.port

@@ -25,7 +25,7 @@ from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.http.metrics import Metrics
 from roomtemp.mqtt.acks import InOrderAcks, Pending
 from roomtemp.mqtt.broker import ClientIdentity, parse_broker_url
-from roomtemp.mqtt.connection import Connection, properties
+from roomtemp.mqtt.connection import Connection, NoAnswer, properties
 from roomtemp.mqtt.payloads import PayloadReader, UnreadablePayload
 from roomtemp.mqtt.topics import parse_templates, room_of
 from roomtemp.settings import Settings
@@ -109,7 +109,11 @@ class Subscriber:
         )
         acks = InOrderAcks(connection.acknowledge)
         try:
-            code = await connection.open(self._connect_properties())
+            try:
+                code = await connection.open(self._connect_properties())
+            except NoAnswer:
+                self._try_the_other_protocol()
+                raise
             if code.is_failure:
                 self._refused(code)
                 return False
@@ -145,10 +149,18 @@ class Subscriber:
 
     def _refused(self, code: ReasonCode) -> None:
         if code.value == UNSUPPORTED_PROTOCOL and self._protocol == paho.MQTTv5:
-            log.warning("MQTT: %s speaks no MQTT 5: falling back to 3.1.1", self._address)
-            self._protocol = paho.MQTTv311
+            self._try_the_other_protocol()
         else:
             log.error("MQTT: %s refused the connection: %s", self._address, code)
+
+    def _try_the_other_protocol(self) -> None:
+        """MQTT 5 first; 3.1.1 after a broker refused MQTT 5 or left it unanswered; MQTT 5
+        again if 3.1.1 went unanswered too (the broker may have been restarted meanwhile)."""
+        v5 = self._protocol == paho.MQTTv5
+        self._protocol = paho.MQTTv311 if v5 else paho.MQTTv5
+        log.warning(
+            "MQTT: no answer to MQTT %s: trying %s", *(("5", "3.1.1") if v5 else ("3.1.1", "5"))
+        )
 
     def _filters(self) -> list[str]:
         group = self._settings.mqtt_share_group
