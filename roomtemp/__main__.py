@@ -1,3 +1,3 @@
-from roomtemp.cli import main
+from roomtemp.cli.main import main
 
 main()

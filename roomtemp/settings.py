@@ -14,7 +14,7 @@ from roomtemp.mqtt.topics import parse_templates
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", frozen=True, populate_by_name=True)
 
     database_url: str = Field(
         "sqlite:///./var/roomtemp.sqlite3",
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
     db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
+
+    metrics_dir: str | None = Field(
+        None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",  # prometheus-client's own name for it
+        description="the folder where worker processes add up their metrics; serve makes one"
+        " for several workers",
+    )
 
     admin_token: SecretStr | None = Field(
         None, description="accepted as an admin token, beside those made by `roomtemp token`"

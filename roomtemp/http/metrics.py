@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from fastapi import Request
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -122,6 +121,27 @@ class Metrics:
         count.inc()
         latency.observe(seconds)
 
+    def count_stored(self, measurements: int) -> None:
+        """Count measurements acknowledged to the client as durably stored."""
+        self.measurements_stored.inc(measurements)
+
+    def observe_batch(self, size: int) -> None:
+        """Record the number of measurements in one batch received."""
+        self.batch_sizes.observe(size)
+
+    def count_mqtt_received(self) -> None:
+        self.mqtt_received.inc()
+
+    def count_mqtt_unreadable(self, reason: str) -> None:
+        """`reason` is one of a few fixed words (roomtemp.mqtt.payloads)."""
+        self.mqtt_unreadable.labels(reason).inc()
+
+    def count_mqtt_storage_retry(self) -> None:
+        self.mqtt_storage_retries.inc()
+
+    def set_mqtt_connected(self, connected: bool) -> None:
+        self.mqtt_connected.set(int(connected))
+
     def set_pool_use(self, store: PooledStore) -> None:
         for state, connections in store.pool_use().items():
             self.pool_connections.labels(state).set(connections)
@@ -175,18 +195,3 @@ async def pool_sampling(metrics: Metrics, store: object) -> AsyncIterator[None]:
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
-
-
-def metrics_of(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-def count_stored(request: Request, measurements: int) -> None:
-    """Count measurements acknowledged to the client as durably stored."""
-    metrics_of(request).measurements_stored.inc(measurements)
-
-
-def observe_batch(request: Request, size: int) -> None:
-    """Record the number of measurements in one batch received."""
-    metrics_of(request).batch_sizes.observe(size)

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from roomtemp.domain.durations import InvalidDuration
 from roomtemp.domain.measurements import ConflictingMeasurements, EmptyWindow, UnknownRoom
 from roomtemp.domain.series import InvalidBuckets
-from roomtemp.http.metrics import metrics_of
+from roomtemp.http.services import services_of
 from roomtemp.ingestion import ConflictingBatch, InvalidBatch, InvalidMeasurement
 from roomtemp.storage.base import StorageUnavailable
 
@@ -123,7 +123,7 @@ async def _known_error(request: Request, error: Exception) -> Response:
     status, code = next(_STATUS_AND_CODE[t] for t in type(error).__mro__ if t in _STATUS_AND_CODE)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)
-        metrics_of(request).storage_errors.inc()
+        services_of(request).metrics.storage_errors.inc()
         return problem_response(
             status,
             code,

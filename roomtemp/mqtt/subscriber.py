@@ -10,9 +10,10 @@ and storing it again changes nothing, since writes are idempotent.
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
+from typing import Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTProtocolVersion
@@ -22,7 +23,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from roomtemp import ingestion
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.http.metrics import Metrics
 from roomtemp.mqtt.acks import InOrderAcks, Pending
 from roomtemp.mqtt.broker import ClientIdentity, parse_broker_url
 from roomtemp.mqtt.connection import Connection, NoAnswer, properties
@@ -31,8 +31,18 @@ from roomtemp.mqtt.topics import parse_templates, room_of
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
 
-Recorder = Callable[[Measurement], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+
+class Counting(Protocol):
+    """What the subscriber counts, for /metrics (roomtemp.http.metrics.Metrics does)."""
+
+    def count_stored(self, measurements: int) -> None: ...
+    def count_mqtt_received(self) -> None: ...
+    def count_mqtt_unreadable(self, reason: str) -> None: ...
+    def count_mqtt_storage_retry(self) -> None: ...
+    def set_mqtt_connected(self, connected: bool) -> None: ...
+
 
 log = logging.getLogger("roomtemp.mqtt")
 UNSUPPORTED_PROTOCOL = 132  # CONNACK: the broker speaks no MQTT 5 (3.1.1 says 1, paho maps it)
@@ -50,10 +60,10 @@ class Subscriber:
     def __init__(
         self,
         settings: Settings,
-        record: Recorder,
+        record: ingestion.Recorder,
         clock: Clock,
         limits: ingestion.Limits,
-        metrics: Metrics,
+        metrics: Counting,
         identity: ClientIdentity,
     ) -> None:
         assert settings.mqtt_url is not None
@@ -173,12 +183,12 @@ class Subscriber:
 
     def _set_connected(self, connected: bool) -> None:
         self.connected = connected
-        self._metrics.mqtt_connected.set(int(connected))
+        self._metrics.set_mqtt_connected(connected)
 
     def _arrived(self, acks: InOrderAcks, message: paho.MQTTMessage) -> None:
         if self._closing:
             return  # not acknowledged: the broker sends it again to whoever comes next
-        self._metrics.mqtt_received.inc()
+        self._metrics.count_mqtt_received()
         pending = acks.expect(message.mid) if message.qos else None
         task = asyncio.create_task(
             self._handle(message.topic, message.payload, self._clock(), acks, pending)
@@ -235,17 +245,17 @@ class Subscriber:
             except StorageUnavailable as error:
                 if attempt == 0:
                     log.warning("MQTT: storage unavailable, holding acknowledgements: %s", error)
-                self._metrics.mqtt_storage_retries.inc()
+                self._metrics.count_mqtt_storage_retry()
                 await asyncio.sleep(backoff(attempt, first=0.25, cap=5.0))
                 attempt += 1
             else:
-                self._metrics.measurements_stored.inc()
+                self._metrics.count_stored(1)
                 return
 
     async def _unreadable(
         self, topic: str, payload: bytes | bytearray, error: UnreadablePayload
     ) -> None:
-        self._metrics.mqtt_unreadable.labels(error.reason).inc()
+        self._metrics.count_mqtt_unreadable(error.reason)
         log.warning("MQTT: unreadable message on %s (%s): %s", topic, error.reason, error)
         if self._settings.mqtt_dead_letter_topic and self._connection is not None:
             await self._republish(self._connection, topic, payload, error)
@@ -273,10 +283,10 @@ class Subscriber:
 @asynccontextmanager
 async def subscribed(
     settings: Settings,
-    record: Recorder,
+    record: ingestion.Recorder,
     clock: Clock,
     limits: ingestion.Limits,
-    metrics: Metrics,
+    metrics: Counting,
 ) -> AsyncIterator[Subscriber | None]:
     """A subscriber running while the app runs, if ROOMTEMP_MQTT_URL is set."""
     if settings.mqtt_url is None:

@@ -2,7 +2,6 @@
 
 import asyncio
 
-from roomtemp.storage import postgres, sqlite, sqlite_connection
 from roomtemp.storage.base import MeasurementStore, SchemaOutOfDate, StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
 
@@ -37,11 +36,17 @@ def backend_of(url: str) -> str:
 
 async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) -> MeasurementStore:
     """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate)."""
+    # A backend's driver is imported only when it is chosen: asyncpg is no SQLite user's
+    # concern, and the SQLite write lock (fcntl) must not stop other platforms' commands.
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
+        from roomtemp.storage.postgres.store import PostgresStore
+
+        return await PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
     if backend == "sqlite":
-        return await sqlite.SqliteStore.open(url)
+        from roomtemp.storage.sqlite.store import SqliteStore
+
+        return await SqliteStore.open(url)
     return InMemoryStore()
 
 
@@ -49,7 +54,11 @@ async def migrate(url: str, *, db_timeout: float = 5.0, upto: int | None = None)
     """Bring the schema at `url` up to date (or to version `upto`); the migrations applied."""
     backend = backend_of(url)
     if backend == "postgres":
-        return await postgres.migrate_database(url, db_timeout=db_timeout, upto=upto)
+        from roomtemp.storage.postgres.migrations import migrate_database
+
+        return await migrate_database(url, db_timeout=db_timeout, upto=upto)
     if backend == "sqlite":
-        return await asyncio.to_thread(sqlite_connection.migrate_database, url, upto)
+        from roomtemp.storage.sqlite.connection import migrate_database as migrate_file
+
+        return await asyncio.to_thread(migrate_file, url, upto)
     return []  # the in-memory store has no schema

@@ -9,7 +9,7 @@ import pytest
 
 from roomtemp.domain.measurements import Measurement
 from roomtemp.storage import StorageUnavailable, migrate, open_store
-from roomtemp.storage.postgres import unavailable_as_storage_errors
+from roomtemp.storage.postgres.connection import unavailable_as_storage_errors
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,10 +1,10 @@
 """Liveness and readiness for load balancers and orchestrators; metrics for monitoring."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from roomtemp.http.dependencies import SettingsDep, StoreDep
-from roomtemp.http.metrics import PooledStore, metrics_of
+from roomtemp.http.dependencies import ServicesDep, StoreDep
+from roomtemp.http.metrics import PooledStore
 from roomtemp.http.problems import Problem, documented_problems
 from roomtemp.http.schemas import Health, Readiness
 
@@ -22,14 +22,14 @@ async def healthz() -> Health:
     responses=documented_problems(503),
     response_model_exclude_none=True,
 )
-async def readyz(request: Request, store: StoreDep, settings: SettingsDep) -> Readiness:
+async def readyz(store: StoreDep, services: ServicesDep) -> Readiness:
     await store.check()  # StorageUnavailable -> 503
-    subscriber = request.app.state.mqtt
-    if subscriber is None:
+    if services.mqtt is None:
         return Readiness(status="ready")
-    if not subscriber.connected and settings.mqtt_required_for_ready:
+    connected = services.mqtt.connected
+    if not connected and services.settings.mqtt_required_for_ready:
         raise Problem(503, "broker_unavailable", "the MQTT broker is not connected")
-    return Readiness(status="ready", mqtt="connected" if subscriber.connected else "disconnected")
+    return Readiness(status="ready", mqtt="connected" if connected else "disconnected")
 
 
 @router.get(
@@ -38,10 +38,10 @@ async def readyz(request: Request, store: StoreDep, settings: SettingsDep) -> Re
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
-async def metrics(request: Request, store: StoreDep) -> Response:
+async def metrics(services: ServicesDep) -> Response:
     """Requests by route and status, latencies, measurements stored, batch sizes, storage
     errors and database pool use, over every worker process."""
-    current = metrics_of(request)
+    store, current = services.store, services.metrics
     if isinstance(store, PooledStore):
         current.set_pool_use(store)  # this worker's, fresh; the others' sampled each second
     return Response(current.exposition(), media_type=CONTENT_TYPE_LATEST)

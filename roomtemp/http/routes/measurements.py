@@ -21,9 +21,8 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
-from roomtemp.http.dependencies import ClockDep, LimitsDep, SettingsDep, StoreDep
+from roomtemp.http.dependencies import ClockDep, ServicesDep, StoreDep
 from roomtemp.http.json_body import read_batch, read_measurement
-from roomtemp.http.metrics import count_stored, observe_batch
 from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
     EndQuery,
@@ -41,6 +40,7 @@ from roomtemp.http.schemas import (
     Reading,
     StoredMeasurement,
 )
+from roomtemp.http.services import services_of
 from roomtemp.storage.base import MeasurementStore
 
 router = APIRouter(tags=["measurements"])
@@ -52,14 +52,14 @@ async def post_measurement(request: Request) -> Response:
     The same room and ts with another value is a conflict (409)."""
     room_id = request.path_params["room_id"]
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
-    state = request.app.state
+    services = services_of(request)
     check_utf8_path(request, room_id)
     posted = await read_measurement(request)
     measurement = ingestion.validate(
-        room_id, posted.v, posted.u, posted.ts, now=state.clock(), limits=state.limits
+        room_id, posted.v, posted.u, posted.ts, now=services.clock(), limits=services.limits
     )
-    await state.record(measurement)
-    count_stored(request, 1)
+    await services.record(measurement)
+    services.metrics.count_stored(1)
     answer = {"room_id": room_id, "v": posted.v, "u": parse_unit(posted.u), "ts": measurement.ts}
     return Response(msgspec.json.encode(answer), 201, media_type="application/json")
 
@@ -106,17 +106,16 @@ POST_MEASUREMENT_OPENAPI = {
     openapi_extra=batch_body(),
     responses=documented_problems(400, 409, 413, 415, 422, 503),
 )
-async def post_batch(
-    request: Request, store: StoreDep, clock: ClockDep, limits: LimitsDep, settings: SettingsDep
-) -> BatchResult:
+async def post_batch(request: Request, services: ServicesDep) -> BatchResult:
     """Store a JSON array, or NDJSON lines, of measurements: all or nothing, in one transaction.
     Items already stored with the same value count as duplicates; 422 and 409 list the failing
     items by index (the first 100)."""
+    settings = services.settings
     items = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items)
-    observe_batch(request, len(items))
-    batch = ingestion.validate_batch(items, now=clock(), limits=limits)
-    result = await ingestion.record_batch(store, batch)
-    count_stored(request, len(items))
+    services.metrics.observe_batch(len(items))
+    batch = ingestion.validate_batch(items, now=services.clock(), limits=services.limits)
+    result = await ingestion.record_batch(services.store, batch)
+    services.metrics.count_stored(len(items))
     return BatchResult(received=len(items), stored=result.stored, duplicates=result.duplicates)
 
 

@@ -9,12 +9,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from pydantic import ValidationError
 
-from roomtemp import __version__, cli_tokens
-from roomtemp.client.commands import add_client_commands
-from roomtemp.client.connection import ClientError
+from roomtemp import __version__
+from roomtemp.cli import tokens as cli_tokens
+from roomtemp.cli.connection import ClientError
+from roomtemp.cli.import_export import add_export, add_import
+from roomtemp.cli.simulate import add_simulate
 from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
 from roomtemp.settings import Settings
@@ -117,7 +118,10 @@ def parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(command="migrate")
     database_option(migrate_command)
     migrate_command.set_defaults(run=migrate_database)
-    add_client_commands(commands)
+    # Clients of a running server, over HTTP, as any other client would be.
+    add_simulate(commands)
+    add_import(commands)
+    add_export(commands)
     cli_tokens.add_commands(commands)
     return root
 
@@ -140,6 +144,8 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, dict[str, Any]]:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import uvicorn  # the server's stack, for this command only
+
     settings, flags = settings_from(args)
     # SQLite is the zero-set-up default: it migrates itself. PostgreSQL is shared, and its
     # schema changes only when someone says so.
@@ -150,7 +156,7 @@ def serve(args: argparse.Namespace) -> int:
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
     workers = 1 if args.reload else settings.workers
-    with shared_metrics_folder(workers):
+    with shared_metrics_folder(workers, settings.metrics_dir):
         uvicorn.run(
             "roomtemp.http.app:create_app",
             factory=True,
@@ -170,12 +176,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def shared_metrics_folder(workers: int) -> Iterator[None]:
+def shared_metrics_folder(workers: int, given: str | None) -> Iterator[None]:
     """With several workers, a new folder for prometheus-client's multiprocess mode, which
     the workers (started after this) find in PROMETHEUS_MULTIPROC_DIR: a scrape answered by
     one worker then counts them all, and nothing of an earlier run is counted again.
     A folder given by the operator is used as it is."""
-    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if workers == 1 or given:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="roomtemp-metrics-") as folder:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from roomtemp.storage import sqlite_migrations
+from roomtemp.storage.sqlite import migrations as sqlite_migrations
 
 BUSY_TIMEOUT_MS = 5000
 

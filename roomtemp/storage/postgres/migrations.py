@@ -2,26 +2,23 @@
 transaction, recorded in schema_migrations, one migrating process at a time."""
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import asyncpg
 
 from roomtemp.storage.migrations import pending
-
-if TYPE_CHECKING:
-    from roomtemp.storage.postgres import Connection
+from roomtemp.storage.postgres.connection import Connection, unavailable_as_storage_errors
 
 MIGRATION_LOCK = 0x726F6F6D74656D70  # "roomtemp": one advisory lock for every migrating process
 
 
-async def applied(connection: "Connection") -> set[int]:
+async def applied(connection: Connection) -> set[int]:
     """The versions of the migrations already applied to this database."""
     if await connection.fetchval("SELECT to_regclass('schema_migrations')") is None:
         return set()
     return {row[0] for row in await connection.fetch("SELECT version FROM schema_migrations")}
 
 
-async def missing(connection: "Connection") -> list[str]:
+async def missing(connection: Connection) -> list[str]:
     """The names of the migrations this database still lacks."""
     return [migration.name for migration in pending("postgres", await applied(connection))]
 
@@ -54,3 +51,13 @@ async def migrate(
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
     return done
+
+
+async def migrate_database(url: str, *, db_timeout: float, upto: int | None = None) -> list[str]:
+    """Apply the pending migrations of the database at `url`; their names."""
+    async with unavailable_as_storage_errors():
+        connection = await asyncpg.connect(url, timeout=db_timeout)
+    try:
+        return await migrate(connection, upto)
+    finally:
+        await connection.close()

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from roomtemp.client.connection import Server, unreachable
-from roomtemp.client.options import duration, server_of, server_options, zone
-from roomtemp.client.simulate import Plan, simulate
-from roomtemp.client.simulation import room_names
+from roomtemp.cli.arguments import duration, server_of, server_options, zone
+from roomtemp.cli.connection import Server, unreachable
+from roomtemp.cli.room_model import room_names
+from roomtemp.cli.sender import Plan, simulate
 
 if TYPE_CHECKING:
-    from roomtemp.client.options import Commands
+    from roomtemp.cli.arguments import Commands
 
 
 def add_simulate(commands: Commands) -> None:

@@ -23,10 +23,10 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
-from roomtemp.storage import sqlite_migrations
-from roomtemp.storage import sqlite_sql as sql
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
-from roomtemp.storage.sqlite_connection import WriteLock, connect, path_from_url, transaction
+from roomtemp.storage.sqlite import migrations as sqlite_migrations
+from roomtemp.storage.sqlite import statements as sql
+from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
 
 T = TypeVar("T")
 READER_THREADS = 4

@@ -8,7 +8,7 @@ from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from roomtemp.client.connection import DEFAULT_URL, Server
+from roomtemp.cli.connection import DEFAULT_URL, Server
 from roomtemp.domain.durations import InvalidDuration, parse_duration
 
 if TYPE_CHECKING:  # only typeshed's argparse is generic

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.shared_commits import SharedCommits
 from roomtemp.storage import MeasurementStore
 from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
-from roomtemp.storage.shared_commits import SharedCommits
 from tests.storage.test_contract import summary_of
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from roomtemp.cli import parser
-from roomtemp.client.connection import BatchAnswer, ClientError, Server, post_batch
-from roomtemp.client.progress import Progress
-from roomtemp.client.transfer import export_room
+from roomtemp.cli.connection import BatchAnswer, ClientError, Server, post_batch
+from roomtemp.cli.main import parser
+from roomtemp.cli.progress import Progress
+from roomtemp.cli.transfer import export_room
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from roomtemp.http.app import shares_commits
+from roomtemp.ingestion import shares_commits
 from roomtemp.settings import Settings
 
 

@@ -1,4 +1,5 @@
-"""Versioned schema migrations: `NNNN_name.sql` files per backend, applied in order."""
+"""Versioned schema migrations: `NNNN_name.sql` files in each backend's schema/ folder,
+applied in order."""
 
 from dataclasses import dataclass
 from importlib.resources import files
@@ -13,7 +14,7 @@ class Migration:
 
 def migrations_for(backend: str) -> list[Migration]:
     """Every migration shipped for `backend` ("sqlite" or "postgres"), oldest first."""
-    folder = files(__name__).joinpath(backend)
+    folder = files("roomtemp.storage").joinpath(backend, "schema")
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

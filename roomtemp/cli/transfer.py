@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 import httpx
 
-from roomtemp.client.connection import error_of, post_batch, room_path, unreachable
-from roomtemp.client.files import Line
+from roomtemp.cli.connection import error_of, post_batch, room_path, unreachable
+from roomtemp.cli.measurement_files import Line
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from roomtemp.client.connection import ClientError
+from roomtemp.cli.connection import ClientError
 
 Format = Literal["csv", "ndjson"]
 CSV_HEADER = ("room_id", "ts", "v", "u")

@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from roomtemp.client.connection import ClientError
-from roomtemp.client.files import read_measurements
-from roomtemp.client.options import server_of, server_options
-from roomtemp.client.progress import Progress
-from roomtemp.client.transfer import export_room, import_lines, summary_lines
+from roomtemp.cli.arguments import server_of, server_options
+from roomtemp.cli.connection import ClientError
+from roomtemp.cli.measurement_files import read_measurements
+from roomtemp.cli.progress import Progress
+from roomtemp.cli.transfer import export_room, import_lines, summary_lines
 
 if TYPE_CHECKING:
-    from roomtemp.client.options import Commands
+    from roomtemp.cli.arguments import Commands
 
 
 def add_import(commands: Commands) -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from roomtemp.client.simulation import ROOM_NAMES, Reading, Simulation, room_names
+from roomtemp.cli.room_model import ROOM_NAMES, Reading, Simulation, room_names
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from roomtemp.client.connection import (
+from roomtemp.cli.connection import (
     ClientError,
     Server,
     error_of,
@@ -18,8 +18,8 @@ from roomtemp.client.connection import (
     room_path,
     unreachable,
 )
-from roomtemp.client.progress import Progress
-from roomtemp.client.simulation import Reading, Simulation
+from roomtemp.cli.progress import Progress
+from roomtemp.cli.room_model import Reading, Simulation
 
 # Generated a day at a time, so that a year of backfill never sits in memory at once.
 GENERATED_AT_ONCE = timedelta(days=1)

@@ -1,9 +1,8 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
@@ -15,46 +14,19 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
-from roomtemp.storage import postgres_migrations
-from roomtemp.storage import postgres_sql as sql
-from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.base import Room, SchemaOutOfDate, WriteResult
+from roomtemp.storage.postgres import migrations as postgres_migrations
+from roomtemp.storage.postgres import statements as sql
+from roomtemp.storage.postgres.connection import (
+    Connection,
+    keep_session,
+    unavailable_as_storage_errors,
+)
 
-# Errors that say "the database is not there right now", not "this request is wrong".
-_UNAVAILABLE = (
-    OSError,  # refused, reset, and TimeoutError (connect and command timeouts)
-    asyncpg.InterfaceError,  # the connection closed under us
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
-    # A server shutting down tells its idle connections why (57P01) and closes them; a query
-    # sent on one in between finds it still reading that message: "cannot switch to state 12;
-    # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
-    asyncpg.InternalClientError,
-)
-Connection: TypeAlias = (
-    "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
-)
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
-
-
-@asynccontextmanager
-async def unavailable_as_storage_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except _UNAVAILABLE as error:
-        # A timeout says nothing of itself (str(TimeoutError()) is empty): name it.
-        raise StorageUnavailable(
-            f"PostgreSQL is unavailable: {str(error) or type(error).__name__}"
-        ) from error
-
-
-async def keep_session(connection: Connection) -> None:
-    """Release a connection without asyncpg's reset query (a round trip per use): roomtemp
-    changes no session settings, and the staging table is meant to stay. An open transaction
-    is still rolled back by asyncpg itself."""
 
 
 def _summary(row: Sequence[Any]) -> Summary | None:
@@ -295,13 +267,3 @@ def _columns(summary: Summary) -> tuple[Any, ...]:
         summary.first_ts,
         summary.last_ts,
     )
-
-
-async def migrate_database(url: str, *, db_timeout: float, upto: int | None = None) -> list[str]:
-    """Apply the pending migrations of the database at `url`; their names."""
-    async with unavailable_as_storage_errors():
-        connection = await asyncpg.connect(url, timeout=db_timeout)
-    try:
-        return await postgres_migrations.migrate(connection, upto)
-    finally:
-        await connection.close()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from roomtemp.client.files import NO_TS, Line, UnreadableFile, format_of, read_measurements
+from roomtemp.cli.measurement_files import NO_TS, Line, UnreadableFile, format_of, read_measurements
 
 
 def lines_of(text: str, name: str | None = None) -> list[Line]:

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from roomtemp import __version__
-from roomtemp.cli import parser, settings_from, shared_metrics_folder
+from roomtemp.cli.main import parser, settings_from, shared_metrics_folder
+from roomtemp.settings import Settings
 from roomtemp.storage.migrations import migrations_for
 from tests.blackbox.server import create_token, roomtemp, running_server
 from tests.network import free_port
@@ -33,7 +34,7 @@ def importing_should_not_read_the_environment_or_connect() -> None:
         "ROOMTEMP_PORT": "not a port",
         "ROOMTEMP_DATABASE_URL": "postgresql://nowhere.invalid/x",
     }
-    code = "import roomtemp.cli, roomtemp.http.app, roomtemp.storage"
+    code = "import roomtemp.cli.main, roomtemp.http.app, roomtemp.storage"
     subprocess.run([sys.executable, "-c", code], env=broken, check=True, timeout=30)
 
 
@@ -96,7 +97,7 @@ def several_workers_should_share_a_new_metrics_folder_removed_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    with shared_metrics_folder(2):
+    with shared_metrics_folder(2, None):
         folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
         assert folder.is_dir()
         assert not any(folder.iterdir())
@@ -106,7 +107,7 @@ def several_workers_should_share_a_new_metrics_folder_removed_after(
 
 def one_worker_should_need_no_metrics_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    with shared_metrics_folder(1):
+    with shared_metrics_folder(1, None):
         assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 
 
@@ -114,7 +115,9 @@ def an_operators_metrics_folder_should_be_used_as_it_is(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    with shared_metrics_folder(4):
+    given = Settings().metrics_dir  # read through Settings, under prometheus-client's name
+    assert given == str(tmp_path)
+    with shared_metrics_folder(4, given):
         assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
     assert tmp_path.is_dir()
 

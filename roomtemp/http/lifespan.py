@@ -1,0 +1,68 @@
+"""What runs while the app serves: the store opened (unless one was given), single writes
+recorded, raw measurements pruned, pool use sampled, tokens kept fresh, an MQTT broker
+subscribed to (if one is configured). All of it is gathered
+into the app's Services at start, and stopped in reverse order at the end."""
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI
+
+from roomtemp import ingestion
+from roomtemp.http.auth import Gatekeeper, tokens_kept_fresh
+from roomtemp.http.metrics import Metrics, pool_sampling
+from roomtemp.http.services import Clock, Services
+from roomtemp.mqtt.subscriber import subscribed
+from roomtemp.retention import prune_forever
+from roomtemp.settings import Settings
+from roomtemp.storage import MeasurementStore, open_store
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI,
+    *,
+    settings: Settings,
+    store: MeasurementStore | None,
+    clock: Clock,
+    metrics: Metrics,
+    gatekeeper: Gatekeeper,
+) -> AsyncIterator[None]:
+    """The lifespan of create_app's app. A store passed in belongs to the caller: it is
+    neither opened nor closed here."""
+    async with AsyncExitStack() as running:
+        if store is None:
+            store = await open_store(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                db_timeout=settings.db_timeout,
+            )
+            running.push_async_callback(store.close)
+        # Closed before the store: what is queued is committed first.
+        record = await running.enter_async_context(ingestion.recording(store, settings))
+        if settings.raw_retention:
+            prune = prune_forever(store, settings.raw_retention, clock)
+            await running.enter_async_context(in_background(prune))
+        await running.enter_async_context(pool_sampling(metrics, store))
+        await running.enter_async_context(tokens_kept_fresh(gatekeeper, store))
+        limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
+        # Stopped before the recorder: its last commits are acknowledged to the broker.
+        mqtt = await running.enter_async_context(
+            subscribed(settings, record, clock, limits, metrics)
+        )
+        app.state.services = Services(settings, store, record, clock, limits, metrics, mqtt)
+        yield
+
+
+@asynccontextmanager
+async def in_background(job: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """`job` runs as a task until the end of the block, then is cancelled."""
+    task = asyncio.create_task(job)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: its store, statements, migrations and schema. Imports asyncpg."""

@@ -1,0 +1,37 @@
+"""The app's services: one frozen bundle, built by the lifespan, read through one accessor."""
+
+import dataclasses
+
+import httpx
+import pytest
+
+from roomtemp.http.app import create_app
+from roomtemp.http.services import Services
+from roomtemp.settings import Settings
+from roomtemp.storage.memory import InMemoryStore
+
+
+async def the_lifespan_should_set_one_frozen_bundle_of_services() -> None:
+    store = InMemoryStore()
+    app = create_app(Settings(database_url="memory://", max_kelvin=400), store=store)
+    async with app.router.lifespan_context(app):
+        assert list(app.state._state) == ["services"]  # nothing else read by name
+        services = app.state.services
+        assert isinstance(services, Services)
+        assert services.store is store
+        assert services.limits.max_kelvin == 400
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            services.store = InMemoryStore()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def single_writes_should_be_stored_by_the_recorder_either_way(shared: bool) -> None:
+    store = InMemoryStore()
+    app = create_app(Settings(database_url="memory://", shared_commits=shared), store=store)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.post("/measurements/Hall", json={"v": 21.5, "u": "C"})
+        assert response.status_code == 201
+    assert await store.has_room("Hall")
