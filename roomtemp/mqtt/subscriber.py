@@ -24,8 +24,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from roomtemp import ingestion
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.mqtt.acks import InOrderAcks, Pending
-from roomtemp.mqtt.broker import ClientIdentity, parse_broker_url
+from roomtemp.mqtt.broker import parse_broker_url
 from roomtemp.mqtt.connection import Connection, NoAnswer, properties
+from roomtemp.mqtt.identity import ClientIdentity
 from roomtemp.mqtt.payloads import PayloadReader, UnreadablePayload
 from roomtemp.mqtt.topics import parse_templates, room_of
 from roomtemp.settings import Settings

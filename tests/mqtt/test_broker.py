@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomtemp.mqtt.broker import Broker, ClientIdentity, InvalidBrokerUrl, parse_broker_url
+from roomtemp.mqtt.broker import Broker, InvalidBrokerUrl, parse_broker_url
+from roomtemp.mqtt.identity import ClientIdentity
 from roomtemp.mqtt.subscriber import backoff
 
 
