@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
+from bench.mqtt import measure_mqtt, print_mqtt
 from bench.parsers import compare
 from bench.queries import measure_queries
 from bench.references import raw_copy, raw_single_commits
@@ -175,6 +176,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
+    parser.add_argument(
+        "--parts",
+        default="http,mqtt",
+        help="http: writes, batches, queries; mqtt: MQTT ingestion beside single HTTP writes",
+    )
     options = parser.parse_args()
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
@@ -197,10 +203,21 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
+        parts = options.parts.split(",")
         for backend in backends:
             print(f"measuring {backend} ...", flush=True)
-            results["backends"][backend] = measure_backend(urls[backend], options)
-    print_report(results)
+            run = measure_backend(urls[backend], options) if "http" in parts else {}
+            if "mqtt" in parts and backend != "memory":  # stored means durable: not memory://
+                run["mqtt"] = measure_mqtt(
+                    urls[backend],
+                    workers=os.cpu_count() or 1,
+                    seconds=options.seconds,
+                    total=10_000 if options.quick else 50_000,
+                )
+            results["backends"][backend] = run
+    if "http" in parts:
+        print_report(results)
+    print_mqtt(results)
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"
