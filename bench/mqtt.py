@@ -1,12 +1,12 @@
 """MQTT ingestion: readings/s from publish (QoS 1) to durably stored, beside the single-write
 HTTP rate of the same server in the same run, and roomtemp's CPU per reading for both.
 
-A real Mosquitto, a paho publisher in this process (its CPU reported as the generator's), and
+A real Mosquitto, mosquitto_pub as the sensors (its CPU reported as the generator's), and
 `roomtemp serve` with one worker per core sharing the subscription (MQTT 5 $share). Stored
 means counted by roomtemp_measurements_stored, which counts a reading once it is committed.
 """
 
-import multiprocessing
+import subprocess
 import tempfile
 import time
 import uuid
@@ -15,28 +15,32 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.load import children_cpu_seconds, run_wrk
 from tests.blackbox.server import Server, running_server
 from tests.mqtt.brokers import mosquitto
 from tests.mqtt.observe import metric, wait_until_subscribed
 
-ROOMS = 100
-PUBLISHERS = 4
+PUBLISHERS = 8  # and rooms: one each
 CLOCK_TICKS = 100  # per second, in /proc/<pid>/stat (USER_HZ on Linux)
 
 
-def readings(total: int) -> list[tuple[str, bytes]]:
-    """`total` distinct readings of ROOMS rooms, a second apart in each, made before timing."""
+def readings(folder: Path, total: int) -> list[Path]:
+    """`total` distinct readings, a file of lines per room (a second apart), made before
+    timing: what each publisher sends."""
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    made = []
-    for index in range(total):
-        ts = (start - timedelta(seconds=index // ROOMS)).isoformat()
-        body = {"v": 20 + index % 100 / 10, "u": "C", "ts": ts}
-        made.append((f"bench/room-{index % ROOMS}", msgspec.json.encode(body)))
-    return made
+    files = []
+    for room in range(PUBLISHERS):
+        lines = [
+            msgspec.json.encode(
+                {"v": 20 + n % 100 / 10, "u": "C", "ts": (start - timedelta(seconds=n)).isoformat()}
+            )
+            for n in range(total // PUBLISHERS)
+        ]
+        file = folder / f"room-{room}.ndjson"
+        file.write_bytes(b"\n".join(lines) + b"\n")
+        files.append(file)
+    return files
 
 
 def tree_cpu_seconds(parent: int) -> float:
@@ -52,26 +56,9 @@ def tree_cpu_seconds(parent: int) -> float:
     return total / CLOCK_TICKS
 
 
-def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
-    """Publish every message at QoS 1 as fast as the broker acknowledges them."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(10_000)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    last = None
-    for topic, payload in messages:
-        while (last := client.publish(topic, payload, qos=1)).rc == paho.MQTT_ERR_QUEUE_SIZE:
-            time.sleep(0.001)
-    if last is not None:
-        last.wait_for_publish()
-    client.disconnect()
-    client.loop_stop()
-
-
 def measure_mqtt(database_url: str, *, workers: int, seconds: int, total: int) -> dict[str, Any]:
-    messages = readings(total)
     with tempfile.TemporaryDirectory() as folder:
+        files = readings(Path(folder), total)
         broker = mosquitto(Path(folder))
         env = {
             "ROOMTEMP_MQTT_URL": broker.url(),
@@ -87,7 +74,7 @@ def measure_mqtt(database_url: str, *, workers: int, seconds: int, total: int) -
                 http = run_wrk(server.url, "bench-mqtt-http", connections=32, seconds=seconds)
                 http_cpu = tree_cpu_seconds(server.process.pid) - cpu
                 time.sleep(1)  # requests cut off by wrk's deadline may still be committing
-                mqtt = publish_until_stored(server, broker.port, messages)
+                mqtt = publish_until_stored(server, broker.port, files)
         finally:
             broker.stop()
     http["roomtemp_cpu_us_per_item"] = http_cpu / http["acknowledged"] * 1e6
@@ -98,34 +85,35 @@ def measure_mqtt(database_url: str, *, workers: int, seconds: int, total: int) -
     }
 
 
-def publish_until_stored(
-    server: Server, port: int, messages: list[tuple[str, bytes]]
-) -> dict[str, Any]:
-    """Sensors in PUBLISHERS processes of their own (as wrk has threads of its own): one
-    Python client alone would be the limit, not roomtemp."""
+def publish_until_stored(server: Server, port: int, files: list[Path]) -> dict[str, Any]:
+    """mosquitto_pub -l, one per room, each sending its file's lines as messages at QoS 1:
+    a publisher in C, as wrk is for HTTP, so that roomtemp is the limit, not the sensors."""
+    total = sum(len(file.read_bytes().splitlines()) for file in files)
     stored_before = metric(server.url, "roomtemp_measurements_stored_total")
     cpu_before = tree_cpu_seconds(server.process.pid)
     generator_before = children_cpu_seconds()
     started = time.perf_counter()
-    context = multiprocessing.get_context("fork")
     publishers = [
-        context.Process(target=publish, args=(port, messages[part::PUBLISHERS]))
-        for part in range(PUBLISHERS)
+        subprocess.Popen(
+            ["mosquitto_pub", "-p", str(port), "-q", "1", "-l", "-t", f"bench/{file.stem}"],
+            stdin=file.open("rb"),
+        )
+        for file in files
     ]
-    for publisher in publishers:
-        publisher.start()
-    while metric(server.url, "roomtemp_measurements_stored_total") < stored_before + len(messages):
-        time.sleep(0.05)
+    # Asked four times a second: a scrape costs a worker milliseconds, which would be counted
+    # against MQTT alone.
+    while metric(server.url, "roomtemp_measurements_stored_total") < stored_before + total:
+        time.sleep(0.25)
     wall = time.perf_counter() - started
     for publisher in publishers:
-        publisher.join()
+        publisher.wait()
     roomtemp_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
     return {
-        "readings_per_s": len(messages) / wall,
-        "readings": len(messages),
+        "readings_per_s": total / wall,
+        "readings": total,
         "seconds": wall,
         "generator_cpu": (children_cpu_seconds() - generator_before) / wall,
-        "roomtemp_cpu_us_per_item": roomtemp_cpu / len(messages) * 1e6,
+        "roomtemp_cpu_us_per_item": roomtemp_cpu / total * 1e6,
     }
 
 
