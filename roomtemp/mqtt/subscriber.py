@@ -74,9 +74,8 @@ class Subscriber:
         self._settings = settings
         self._record, self._clock, self._limits, self._metrics = record, clock, limits, metrics
         self._identity = identity
-        self._protocol: MQTTProtocolVersion = (
-            paho.MQTTv5
-        )  # until the broker says it speaks only 3.1.1
+        # MQTT 5 until the broker shows it speaks only 3.1.1
+        self._protocol: MQTTProtocolVersion = paho.MQTTv5
         self._handling: set[asyncio.Task[None]] = set()
         self._closing = False
         self._connection: Connection | None = None  # while connected
@@ -195,7 +194,14 @@ class Subscriber:
             self._handle(message.topic, message.payload, self._clock(), acks, pending)
         )
         self._handling.add(task)
-        task.add_done_callback(self._handling.discard)
+        task.add_done_callback(self._handled)
+
+    def _handled(self, task: "asyncio.Task[None]") -> None:
+        self._handling.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Unforeseen (not a bad payload, not the database away): the message stays
+            # unacknowledged, and holds back those after it, until the next connection.
+            log.error("MQTT: a message could not be handled", exc_info=error)
 
     async def _handle(
         self,
@@ -226,7 +232,7 @@ class Subscriber:
                 reading.value,
                 reading.unit or self._settings.mqtt_unit,
                 reading.ts,
-                now=arrival if reading.ts is None else self._clock(),
+                now=arrival,  # and the ts of a reading without one
                 limits=self._limits,
             )
         except ingestion.InvalidMeasurement as error:
