@@ -1,6 +1,7 @@
 """Who roomtemp is at the broker: a client id per process, the same after a restart."""
 
 import fcntl
+import os
 import re
 import socket
 import tempfile
@@ -20,7 +21,8 @@ class ClientIdentity:
 
     def __init__(self, prefix: str | None) -> None:
         self.prefix = prefix or f"roomtemp-{socket.gethostname()}"
-        folder = Path(tempfile.gettempdir()) / "roomtemp-mqtt"
+        # A folder per user: another user's, made 0700, could not be written to.
+        folder = Path(tempfile.gettempdir()) / f"roomtemp-mqtt-{os.getuid()}"
         folder.mkdir(mode=0o700, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.prefix)
         number = 0
