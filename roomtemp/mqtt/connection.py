@@ -111,7 +111,10 @@ class Connection:
     async def subscribe(self, filters: Sequence[str], qos: int) -> list[ReasonCode]:
         """Subscribe to every filter at once; the broker's answer for each."""
         if self.v5:
-            self._client.subscribe([(topic, SubscribeOptions(qos=qos)) for topic in filters])
+            # Retained messages are readings of unknown age, sent again at every subscription:
+            # stored at their arrival, they would be wrong and repeated. Not sent at all.
+            options = SubscribeOptions(qos=qos, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
+            self._client.subscribe([(topic, options) for topic in filters])
         else:
             self._client.subscribe([(topic, qos) for topic in filters])
         async with asyncio.timeout(ANSWER_WITHIN):

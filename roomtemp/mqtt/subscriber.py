@@ -190,9 +190,7 @@ class Subscriber:
             return  # not acknowledged: the broker sends it again to whoever comes next
         self._metrics.count_mqtt_received()
         pending = acks.expect(message.mid) if message.qos else None
-        task = asyncio.create_task(
-            self._handle(message.topic, message.payload, self._clock(), acks, pending)
-        )
+        task = asyncio.create_task(self._handle(message, self._clock(), acks, pending))
         self._handling.add(task)
         task.add_done_callback(self._handled)
 
@@ -205,23 +203,22 @@ class Subscriber:
 
     async def _handle(
         self,
-        topic: str,
-        payload: bytes | bytearray,
+        message: paho.MQTTMessage,
         arrival: datetime,
         acks: InOrderAcks,
         pending: Pending | None,
     ) -> None:
         try:
-            measurement = self._measurement(topic, payload, arrival)
-            await self._stored(measurement)
+            await self._stored(self._measurement(message, arrival))
         except UnreadablePayload as error:
-            await self._unreadable(topic, payload, error)
+            await self._unreadable(message.topic, message.payload, error)
         if pending is not None:
             acks.settle(pending)
 
-    def _measurement(
-        self, topic: str, payload: bytes | bytearray, arrival: datetime
-    ) -> Measurement:
+    def _measurement(self, message: paho.MQTTMessage, arrival: datetime) -> Measurement:
+        if message.retain:  # only a 3.1.1 broker sends them (see Connection.subscribe)
+            raise UnreadablePayload("retained", "a retained message is a reading of unknown age")
+        topic, payload = message.topic, message.payload
         room = room_of(self._templates, topic)
         if room is None:
             raise UnreadablePayload("no_room", "the topic fits no template of ROOMTEMP_MQTT_TOPICS")

@@ -112,8 +112,12 @@ def mqtts_should_verify_the_broker_s_certificate(folder: Path) -> None:
 def a_broker_of_mqtt_3_1_1_only_should_be_spoken_to_in_3_1_1(folder: Path) -> None:
     broker = amqtt(folder)
     try:
+        # 3.1.1 has no way to decline retained messages: roomtemp sets them aside.
+        mosquitto_pub(broker.port, "roomtemp/hall", "19.0", "-r", "-V", "mqttv311")
         with running_server("memory://", env=env_for(broker.url())) as server:
             wait_until_subscribed(server.url)
             assert stored_after_publishing(server.url, broker.port, "-V", "mqttv311") == 21.5
+            retained = '{reason="retained"}'
+            assert metric(server.url, "roomtemp_mqtt_messages_unreadable_total", retained) == 1
     finally:
         broker.stop()

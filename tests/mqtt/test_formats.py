@@ -62,3 +62,15 @@ def readings_of_every_known_format_should_be_stored(
         assert own["ts"] == "2026-11-30T12:00:00Z"
         attic = httpx.get(f"{server.url}/measurements/attic").json()["items"][0]
         assert attic["ts"] == "2026-11-30T12:00:00Z"  # Tasmota's Time, with its offset
+
+
+def a_retained_reading_of_unknown_age_should_not_be_stored(
+    broker: Broker, mqtt_env: dict[str, str]
+) -> None:
+    mosquitto_pub(broker.port, "sensors/hall", "19.0", "-r")  # hours ago, for all we know
+    with running_server("memory://", env=mqtt_env) as server:
+        wait_until_subscribed(server.url)
+        mosquitto_pub(broker.port, "sensors/hall", "21.5")
+        wait_for(lambda: metric(server.url, "roomtemp_measurements_stored_total") == 1)
+        hall = httpx.get(f"{server.url}/measurements/hall", params={"unit": "C"}).json()
+        assert [item["v"] for item in hall["items"]] == [21.5]
