@@ -151,6 +151,14 @@ class Settings(BaseSettings):
         parse_templates(value)  # InvalidTemplate, a ValueError, says what is expected
         return value
 
+    @field_validator("mqtt_session_expiry")
+    @classmethod
+    def _fits_mqtt(cls, value: timedelta) -> timedelta:
+        # Four bytes of seconds on the wire, 136 years; the largest means never.
+        if not timedelta(0) <= value <= timedelta(seconds=2**32 - 1):
+            raise ValueError("the session expiry must be between PT0S and about 136 years")
+        return value
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lowercase(cls, value: object) -> object:

@@ -39,4 +39,6 @@ def a_bad_mqtt_url_or_topic_template_should_be_refused_at_start() -> None:
         Settings(mqtt_url="http://broker")
     with pytest.raises(ValidationError, match="room"):
         Settings(mqtt_url="mqtt://broker", mqtt_topics="sensors/+/temperature")
+    with pytest.raises(ValidationError, match="session expiry"):
+        Settings(mqtt_session_expiry="P50000D")
     assert Settings(mqtt_url="").mqtt_url is None
