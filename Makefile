@@ -16,9 +16,13 @@ export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The poetry of the Dockerfile's builder: one version resolves and exports the lock everywhere.
+POETRY_VERSION := 2.5.1
+
 $(TOOLS)/bin/poetry:
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check poetry poetry-plugin-pypi-mirror
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check poetry==$(POETRY_VERSION) \
+		poetry-plugin-pypi-mirror==0.6.5
 
 $(VENV)/.installed: pyproject.toml poetry.lock | $(POETRY)
 	$(POETRY) install --no-interaction

@@ -11,7 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bench.load import make_batches
-from roomtemp.http.schemas import MeasurementItem
+from roomtemp.http.schemas import PostedItem
 
 
 class PydanticItem(BaseModel):
@@ -35,7 +35,7 @@ def _orjson_and_a_loop(body: bytes) -> list[tuple[Any, ...]]:
 def compare(items: int = 100_000) -> dict[str, float]:
     body = make_batches("parse", items, items).bodies[0]
     candidates: dict[str, Callable[[bytes], object]] = {
-        "msgspec (typed)": msgspec.json.Decoder(list[MeasurementItem]).decode,
+        "msgspec (typed)": msgspec.json.Decoder(list[PostedItem]).decode,
         "pydantic-core TypeAdapter": TypeAdapter(list[PydanticItem]).validate_json,
         "orjson + Python loop": _orjson_and_a_loop,
     }

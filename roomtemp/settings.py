@@ -2,11 +2,13 @@
 
 import ipaddress
 from datetime import timedelta
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from roomtemp.domain.durations import parse_duration
 from roomtemp.domain.rates import Rate, parse_rate
 from roomtemp.logs import LogFormat
 from roomtemp.mqtt.broker import parse_broker_url
@@ -58,8 +60,21 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="accepted as an admin token, beside those made by `roomtemp token`"
     )
+    # Secrets as container platforms mount them: a file holding the value.
+    database_url_file: Path | None = Field(None, description="a file holding database_url")
+    admin_token_file: Path | None = Field(None, description="a file holding admin_token")
     insecure: bool = Field(
         False, description="serve anonymous requests on a non-loopback address if no token exists"
+    )
+    token_refresh: timedelta = Field(
+        timedelta(seconds=2),
+        description="how often each server process reads the stored tokens again: a token"
+        " made or revoked by `roomtemp token` counts within this",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="origins of browser apps allowed to call the API from other sites,"
+        " comma-separated: https://grafana.example.org,http://localhost:3000",
     )
     rate_limit: str | None = Field(
         None, description="requests per token and server process: 100/second, 600/minute"
@@ -88,6 +103,7 @@ class Settings(BaseSettings):
     mqtt_share_group: str = Field(
         "roomtemp", description="MQTT 5 shared subscription group ($share/GROUP/...); empty: none"
     )
+    # An ISO duration, so at most 100 years: within MQTT's four bytes of seconds (136 years).
     mqtt_session_expiry: timedelta = Field(
         timedelta(days=1), description="how long the broker keeps a session (and its messages)"
     )
@@ -123,6 +139,53 @@ class Settings(BaseSettings):
             parse_rate(value)  # InvalidRate, a ValueError, says what is expected
         return value or None
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], as https://example.org"
+                )
+        return origins
+
+    @field_validator(
+        "max_future_skew", "raw_retention", "token_refresh", "mqtt_session_expiry", mode="before"
+    )
+    @classmethod
+    def _iso_duration(cls, value: object) -> object:
+        # roomtemp's own parser, not pydantic's: it refuses P3M (months have no fixed length;
+        # pydantic made it 90 days), "1 day", and a negative or empty duration.
+        if isinstance(value, str):
+            return parse_duration(value)
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError(f"{value} is not a positive duration")
+        if value is not None and not isinstance(value, timedelta):
+            raise ValueError(f"{value!r} is not an ISO 8601 duration such as PT1H or P90D")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        for name in ("database_url", "admin_token"):
+            path = data.get(f"{name}_file")
+            if not path:
+                continue
+            if data.get(name):
+                raise ValueError(f"set {name} or {name}_file, not both")
+            try:
+                # Editors and `echo` end a file with a newline that is no part of the secret.
+                data = {**data, name: Path(path).read_text(encoding="utf-8").rstrip("\r\n")}
+            except OSError as error:
+                raise ValueError(f"{name}_file: cannot read {path}: {error.strerror}") from None
+        return data
+
     @field_validator(
         "admin_token", "mqtt_url", "mqtt_value_key", "mqtt_dead_letter_topic", mode="before"
     )
@@ -149,14 +212,6 @@ class Settings(BaseSettings):
     @classmethod
     def _topic_templates(cls, value: str) -> str:
         parse_templates(value)  # InvalidTemplate, a ValueError, says what is expected
-        return value
-
-    @field_validator("mqtt_session_expiry")
-    @classmethod
-    def _fits_mqtt(cls, value: timedelta) -> timedelta:
-        # Four bytes of seconds on the wire, 136 years; the largest means never.
-        if not timedelta(0) <= value <= timedelta(seconds=2**32 - 1):
-            raise ValueError("the session expiry must be between PT0S and about 136 years")
         return value
 
     @field_validator("log_level", "log_format", mode="before")

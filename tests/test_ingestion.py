@@ -1,7 +1,123 @@
+"""The write path's rules, called directly: validate one measurement, validate a batch, and
+how single writes are recorded."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
-from roomtemp.ingestion import shares_commits
+from roomtemp.domain.measurements import Measurement
+from roomtemp.ingestion import (
+    InvalidBatch,
+    InvalidMeasurement,
+    Limits,
+    recording,
+    shares_commits,
+    validate,
+    validate_batch,
+)
 from roomtemp.settings import Settings
+from roomtemp.storage.memory import InMemoryStore
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LIMITS = Limits(max_kelvin=1273.15, max_future_skew=timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Item:
+    room_id: str
+    v: float
+    u: str = "K"
+    ts: datetime | None = None
+
+
+def fields_of(error: InvalidMeasurement) -> list[str]:
+    return [problem.field for problem in error.problems]
+
+
+def validate_should_store_kelvin_and_utc() -> None:
+    ts = datetime(2026, 11, 27, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    measurement = validate("Hall", 20.0, "c", ts, now=NOW, limits=LIMITS)
+    assert measurement.room_id == "Hall"
+    assert measurement.kelvin == pytest.approx(293.15)
+    assert (measurement.ts, measurement.ts.tzinfo) == (NOW, UTC)
+
+
+def validate_without_ts_should_take_the_clock() -> None:
+    assert validate("Hall", 293.15, "K", None, now=NOW, limits=LIMITS).ts == NOW
+
+
+@pytest.mark.parametrize(
+    ("room_id", "value", "unit", "ts", "field"),
+    [
+        ("", 293.15, "K", None, "room_id"),
+        ("a\x00b", 293.15, "K", None, "room_id"),
+        ("x" * 129, 293.15, "K", None, "room_id"),
+        ("Hall", 20.0, "celsius", None, "u"),
+        ("Hall", -273.16, "C", None, "v"),
+        ("Hall", -459.68, "F", None, "v"),
+        ("Hall", float("nan"), "K", None, "v"),
+        ("Hall", 1273.16, "K", None, "v"),
+        ("Hall", 293.15, "K", NOW + timedelta(hours=1, microseconds=1), "ts"),
+    ],
+)
+def validate_should_refuse_each_rule_broken(
+    room_id: str, value: float, unit: str, ts: datetime | None, field: str
+) -> None:
+    with pytest.raises(InvalidMeasurement) as refused:
+        validate(room_id, value, unit, ts, now=NOW, limits=LIMITS)
+    assert fields_of(refused.value) == [field]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "ts"),
+    [
+        (-273.15, "C", None),  # absolute zero itself
+        (1273.15, "K", None),  # the ceiling itself
+        (293.15, "K", NOW + timedelta(hours=1)),  # exactly the skew allowed
+    ],
+)
+def validate_should_accept_values_on_the_bounds(
+    value: float, unit: str, ts: datetime | None
+) -> None:
+    validate("Hall", value, unit, ts, now=NOW, limits=LIMITS)
+
+
+def validate_should_name_every_rule_broken_at_once() -> None:
+    with pytest.raises(InvalidMeasurement) as refused:
+        validate("", -1.0, "X", NOW + timedelta(days=1), now=NOW, limits=LIMITS)
+    assert sorted(fields_of(refused.value)) == ["room_id", "ts", "u", "v"]
+
+
+def validate_batch_should_validate_every_item_in_order() -> None:
+    batch = validate_batch([Item("A", 293.15), Item("B", 20.0, "C")], now=NOW, limits=LIMITS)
+    assert [(m.room_id, m.ts) for m in batch] == [("A", NOW), ("B", NOW)]
+
+
+def validate_batch_should_name_each_invalid_item_by_index() -> None:
+    items = [Item("A", 293.15), Item("", 293.15), Item("C", -1.0), Item("D", -1.0, "Q")]
+    with pytest.raises(InvalidBatch) as refused:
+        validate_batch(items, now=NOW, limits=LIMITS)
+    assert [(index, problem.field) for index, problem in refused.value.problems] == [
+        (1, "room_id"),
+        (2, "v"),
+        (3, "u"),
+        (3, "v"),
+    ]
+    assert str(refused.value) == "3 items are invalid"
+
+
+def validate_batch_of_nothing_should_be_nothing() -> None:
+    assert validate_batch([], now=NOW, limits=LIMITS) == []
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def recording_should_store_each_measurement_durably_either_way(shared: bool) -> None:
+    store = InMemoryStore()
+    settings = Settings(database_url="memory://", shared_commits=shared)
+    async with recording(store, settings) as record:
+        await record(Measurement("Hall", NOW, 293.15))
+    assert await store.has_room("Hall")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 and the server's problems turned into errors a person can act on."""
 
 import asyncio
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ TIMEOUT = httpx.Timeout(10.0, read=120.0)
 # since writing the same measurement twice stores it once.
 RETRIED = (429, 503)
 MAX_ATTEMPTS = 5
+# A connection refused or dropped is tried again for this long (seconds): a server restarting
+# (an upgrade, a crash) is back within it, and sending a batch again is harmless.
+RECONNECT_FOR = 30.0
 JSON = {"Content-Type": "application/json"}
 
 
@@ -60,34 +64,86 @@ class BatchAnswer:
     failures: tuple[tuple[int, str], ...] = ()
 
 
-def post_batch(client: httpx.Client, items: Sequence[dict[str, Any]]) -> BatchAnswer:
+class Reconnection:
+    """How long to pause after a connection was refused or dropped before trying again: 0.2 s,
+    doubling up to 2 s, until `within` seconds after the first failure; then, or after a
+    timeout (the server is there but does not answer), the error is the command's."""
+
+    def __init__(self, url: httpx.URL | str, within: float) -> None:
+        self.url, self.within = url, within
+        self.deadline: float | None = None
+        self.next_pause = 0.2
+
+    def pause_after(self, error: httpx.TransportError) -> float:
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.within
+            if self.within > 0:
+                print(
+                    f"roomtemp: {self.url} does not answer ({error or type(error).__name__});"
+                    f" trying again for {self.within:g} s",
+                    file=sys.stderr,
+                )
+        if isinstance(error, httpx.TimeoutException) or now >= self.deadline:
+            raise unreachable(self.url, error) from None
+        pause, self.next_pause = self.next_pause, min(self.next_pause * 2, 2.0)
+        return pause
+
+
+def post_batch(
+    client: httpx.Client, items: Sequence[dict[str, Any]], reconnect_for: float = RECONNECT_FOR
+) -> BatchAnswer:
     """POST /measurements; a 200, 409 or 422 is an answer, anything else a ClientError."""
     body = msgspec.json.encode(items)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    reconnection = Reconnection(client.base_url, reconnect_for)
+    attempt = 0
+    while True:
         try:
             response = client.post("/measurements", content=body, headers=JSON)
         except httpx.TransportError as error:
-            raise unreachable(client.base_url, error) from None
+            time.sleep(reconnection.pause_after(error))
+            continue
+        attempt += 1
         if response.status_code not in RETRIED or attempt == MAX_ATTEMPTS:
-            break
+            return batch_answer(response)
         time.sleep(retry_after(response))
-    return batch_answer(response)
 
 
 async def post_batch_async(
-    client: httpx.AsyncClient, items: Sequence[dict[str, Any]]
+    client: httpx.AsyncClient,
+    items: Sequence[dict[str, Any]],
+    reconnect_for: float = RECONNECT_FOR,
 ) -> BatchAnswer:
     """post_batch(), for asyncio."""
     body = msgspec.json.encode(items)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    reconnection = Reconnection(client.base_url, reconnect_for)
+    attempt = 0
+    while True:
         try:
             response = await client.post("/measurements", content=body, headers=JSON)
         except httpx.TransportError as error:
-            raise unreachable(client.base_url, error) from None
+            await asyncio.sleep(reconnection.pause_after(error))
+            continue
+        attempt += 1
         if response.status_code not in RETRIED or attempt == MAX_ATTEMPTS:
-            break
+            return batch_answer(response)
         await asyncio.sleep(retry_after(response))
-    return batch_answer(response)
+
+
+def get_json(
+    client: httpx.Client, path: str, params: dict[str, str], reconnect_for: float = RECONNECT_FOR
+) -> Any:
+    """GET `path`: its JSON on 200, a ClientError otherwise."""
+    reconnection = Reconnection(client.base_url, reconnect_for)
+    while True:
+        try:
+            response = client.get(path, params=params)
+        except httpx.TransportError as error:
+            time.sleep(reconnection.pause_after(error))
+            continue
+        if response.status_code != 200:
+            raise error_of(response)
+        return response.json()
 
 
 def batch_answer(response: httpx.Response) -> BatchAnswer:
@@ -123,7 +179,9 @@ def unreachable(url: httpx.URL | str, error: Exception) -> ClientError:
 def error_of(response: httpx.Response) -> ClientError:
     """The server's answer as one sentence: its problem detail when it sent one."""
     if response.status_code == 401:
-        return ClientError("the server asks for a token: pass --token or set ROOMTEMP_TOKEN")
+        return ClientError(
+            "the server asks for a token: set ROOMTEMP_TOKEN, or ROOMTEMP_TOKEN_FILE/--token-file"
+        )
     if response.status_code == 403:
         return ClientError("the token is not allowed to do this (its scope is too narrow)")
     detail = problem_detail(response) or response.reason_phrase

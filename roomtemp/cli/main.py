@@ -15,6 +15,7 @@ from roomtemp import __version__
 from roomtemp.cli import tokens as cli_tokens
 from roomtemp.cli.connection import ClientError
 from roomtemp.cli.import_export import add_export, add_import
+from roomtemp.cli.reads import add_reads
 from roomtemp.cli.simulate import add_simulate
 from roomtemp.domain.access import InvalidTokenName, TokenNameTaken, UnknownScope
 from roomtemp.logs import logging_config
@@ -58,7 +59,6 @@ USER_ERRORS = (
     SchemaOutOfDate,
     StorageUnavailable,
     UnsupportedDatabaseUrl,
-    ValidationError,
     ProtectedMode,
     InvalidTokenName,
     UnknownScope,
@@ -71,9 +71,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         sys.exit(args.run(args))
+    except ValidationError as error:  # of Settings: say where each value came from
+        for line in setting_errors(error, args):
+            print(f"roomtemp {args.command}: {line}", file=sys.stderr)
+        sys.exit(1)
     except USER_ERRORS as error:
         print(f"roomtemp {args.command}: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+# Values not to repeat in an error message: a database URL may hold a password.
+SECRETS = frozenset({"database_url", "admin_token"})
+
+
+def setting_errors(error: ValidationError, args: argparse.Namespace) -> list[str]:
+    """Each invalid setting named as a user sets it (--log-level or ROOMTEMP_LOG_LEVEL), not
+    as a pydantic field, with what is wrong with it."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        alias = Settings.model_fields[field].validation_alias if field else None
+        names = [str(alias) if alias else f"ROOMTEMP_{field.upper()}"]
+        if field and hasattr(args, field):  # the command has a flag for it
+            names.insert(0, "--" + field.replace("_", "-"))
+        what = " or ".join(names) if field else "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        shown = "" if field in SECRETS or not field else f" {problem['input']!r}"
+        lines.append(f"{what}{shown}: {message}")
+    return lines
 
 
 def parser() -> argparse.ArgumentParser:
@@ -122,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     add_simulate(commands)
     add_import(commands)
     add_export(commands)
+    add_reads(commands)
     cli_tokens.add_commands(commands)
     return root
 
@@ -140,7 +166,9 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, dict[str, Any]]:
     flags = {
         name: value for name in SERVE_FLAGS if (value := getattr(args, name, None)) is not None
     }
-    return Settings(**flags), flags
+    # A flag overrides its variable, and the file that ROOMTEMP_*_FILE may name instead.
+    files = {f"{name}_file": None for name in flags if f"{name}_file" in Settings.model_fields}
+    return Settings(**flags, **files), flags
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -155,6 +183,8 @@ def serve(args: argparse.Namespace) -> int:
         raise ProtectedMode(settings.host)
     # Worker processes build their own Settings from the environment: pass the flags on.
     os.environ.update({f"ROOMTEMP_{name.upper()}": str(value) for name, value in flags.items()})
+    for name in flags:
+        os.environ.pop(f"ROOMTEMP_{name.upper()}_FILE", None)
     workers = 1 if args.reload else settings.workers
     with shared_metrics_folder(workers, settings.metrics_dir):
         uvicorn.run(

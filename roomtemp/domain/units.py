@@ -1,5 +1,6 @@
 """Temperature units: everything is stored in kelvin and converted at the edges."""
 
+import math
 from enum import StrEnum
 
 
@@ -43,8 +44,18 @@ def to_kelvin(value: float, unit: Unit) -> float:
 
 
 def from_kelvin(kelvin: float, unit: Unit) -> float:
+    """`kelvin` in `unit`, free of the binary noise that converting adds: 294.1 K is 20.95 °C,
+    not 20.950000000000045. Kelvin comes back as it is."""
     if unit is _CELSIUS:
-        return kelvin - 273.15
+        return _without_noise(kelvin - 273.15, kelvin)
     if unit is _FAHRENHEIT:
-        return kelvin * 9 / 5 - 459.67
+        return _without_noise(kelvin * 9 / 5 - 459.67, kelvin * 9 / 5)
     return kelvin
+
+
+def _without_noise(value: float, operand: float) -> float:
+    """`value`, computed from `operand` and a constant of a few hundred, rounded to 15
+    significant digits of the larger of the two. A float64 holds 15 to 17, and the last of them
+    are the conversion's rounding error: what is rounded away was never measured."""
+    magnitude = max(abs(operand), 459.67)
+    return round(value, 14 - math.floor(math.log10(magnitude)))

@@ -1,19 +1,36 @@
 """create_app(): the composition root. Settings, store and clock meet here, and nowhere else."""
 
+import inspect
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from roomtemp import __version__
 from roomtemp.http import openapi, problems
 from roomtemp.http.auth import AccessMiddleware, Gatekeeper
 from roomtemp.http.lifespan import serving
 from roomtemp.http.metrics import Metrics
-from roomtemp.http.routes import dashboard, health, measurements, rooms, summaries
+from roomtemp.http.parameters import known_query_only
+from roomtemp.http.routes import dashboard, health, measurements, problem_types, rooms, summaries
 from roomtemp.http.services import Clock, system_clock
 from roomtemp.http.telemetry import TelemetryMiddleware
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore
+
+DESCRIPTION = inspect.cleandoc(
+    """
+    Post temperatures (K, C or F) for any room, one at a time or in batches; ask for the exact
+    average over a window, bucketed series for charts, raw measurements and the rooms known.
+    Temperatures are stored in kelvin, times in UTC; writing is idempotent.
+
+    Every error is RFC 9457 `application/problem+json` with a stable `code`; its `type` links
+    to a page saying what the code means (`/problems/{code}`). A query parameter an endpoint
+    does not take answers 422. Tokens: `Authorization: Bearer`, read scope for GET and HEAD,
+    write for POST.
+    """
+)
 
 
 def create_app(
@@ -35,6 +52,11 @@ def create_app(
         title="roomtemp",
         version=__version__,
         summary="Room temperature measurements: store them, ask about them.",
+        description=DESCRIPTION,
+        license_info={"name": "MIT", "identifier": "MIT"},
+        # Operations are named after their functions (get_average), not FastAPI's
+        # get_average_measurements__room_id__average__duration__get.
+        generate_unique_id_function=lambda route: route.name,
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry asks on every request whether it is configured;
         # roomtemp does not use it, and the question costs measurably on the write path.
@@ -43,14 +65,42 @@ def create_app(
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
+    if settings.cors_origins:
+        # Outermost: a browser's preflight (OPTIONS, no token) is answered before auth.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After", "X-Request-ID"],
+        )
     problems.install(app)
     openapi.install(
         app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}
     )
-    app.include_router(measurements.router)
-    app.include_router(summaries.router)
-    app.include_router(rooms.router)
-    app.include_router(health.router)
-    app.include_router(dashboard.router)
+    for api in (measurements.router, summaries.router, rooms.router, health.router):
+        app.include_router(answering_head(api), dependencies=[Depends(known_query_only)])
+    app.include_router(answering_head(dashboard.router))
+    app.include_router(answering_head(problem_types.router))
     app.mount("/static", dashboard.static_files(), name="static")
     return app
+
+
+def answering_head(router: APIRouter) -> APIRouter:
+    """`router`, with HEAD on every GET (RFC 9110: the same answer without its body). FastAPI
+    adds none; each HEAD is a twin route, left out of the OpenAPI document."""
+    routes = [route for route in router.routes if isinstance(route, APIRoute)]
+    present = {(route.path, method) for route in routes for method in route.methods or ()}
+    for route in routes:
+        # Once per router: routers are module-level, shared by every app built.
+        if "GET" in (route.methods or ()) and (route.path, "HEAD") not in present:
+            router.add_api_route(
+                route.path,
+                route.endpoint,
+                methods=["HEAD"],
+                response_model=route.response_model,
+                response_class=route.response_class,
+                name=route.name,
+                include_in_schema=False,
+            )
+    return router

@@ -4,7 +4,7 @@ before any route runs; with a rate limit, beyond it, 429.
 
 Pure ASGI, like telemetry.py, because every request pays for it: the tokens are checked
 against a keyring in memory, which each server process reads again from the store every
-TOKEN_REFRESH_SECONDS, so that a token made or revoked by `roomtemp token` (another process)
+ROOMTEMP_TOKEN_REFRESH (2 s), so that a token made or revoked by `roomtemp token` (another process)
 counts in every worker within seconds, without a query per request.
 
 When no token exists at all (none stored, no ROOMTEMP_ADMIN_TOKEN) and the server listens on
@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,14 +29,13 @@ from roomtemp.http.problems import problem_response
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable, TokenStore
 
-# Carry no data: the health checks, the API's documentation, and the dashboard page and its
-# files (which send a token of their own for the data they ask for).
+# Carry no data: the health checks, the API's documentation (problem types included), and the
+# dashboard page and its files (which send a token of their own for the data they ask for).
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 )
-OPEN_PREFIXES = ("/static/",)
+OPEN_PREFIXES = ("/static/", "/problems/")
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-TOKEN_REFRESH_SECONDS = 2.0
 ANONYMOUS = "anonymous"  # the one rate-limit bucket of anonymous requests
 CHALLENGE = 'Bearer realm="roomtemp"'
 log = logging.getLogger("roomtemp.access")
@@ -140,20 +140,24 @@ class AccessMiddleware:
 
 
 @asynccontextmanager
-async def tokens_kept_fresh(gatekeeper: Gatekeeper, store: TokenStore) -> AsyncIterator[None]:
-    """Read the stored tokens now, then again every TOKEN_REFRESH_SECONDS until the end."""
+async def tokens_kept_fresh(
+    gatekeeper: Gatekeeper, store: TokenStore, every: timedelta
+) -> AsyncIterator[None]:
+    """Read the stored tokens now, then again `every` while the block runs."""
     gatekeeper.load(await store.tokens())
-    refreshing = asyncio.create_task(_refresh_forever(gatekeeper, store), name="token-refresh")
+    refreshing = asyncio.create_task(
+        _refresh_forever(gatekeeper, store, every.total_seconds()), name="token-refresh"
+    )
     try:
         yield
     finally:
         refreshing.cancel()
 
 
-async def _refresh_forever(gatekeeper: Gatekeeper, store: TokenStore) -> None:
+async def _refresh_forever(gatekeeper: Gatekeeper, store: TokenStore, seconds: float) -> None:
     failing = False
     while True:
-        await asyncio.sleep(TOKEN_REFRESH_SECONDS)
+        await asyncio.sleep(seconds)
         try:
             gatekeeper.load(await store.tokens())
         except StorageUnavailable as error:

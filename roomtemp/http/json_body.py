@@ -11,15 +11,15 @@ import msgspec
 from fastapi import Request
 
 from roomtemp.http.problems import MAX_LISTED_ERRORS, Problem
-from roomtemp.http.schemas import MeasurementIn, MeasurementItem
+from roomtemp.http.schemas import PostedItem, PostedMeasurement
 
 T = TypeVar("T")
 MAX_SINGLE_BODY_BYTES = 64 * 1024
 NDJSON = "application/x-ndjson"
 
-_SINGLE = msgspec.json.Decoder(MeasurementIn)
-_BATCH = msgspec.json.Decoder(list[MeasurementItem])
-_ITEM = msgspec.json.Decoder(MeasurementItem)
+_SINGLE = msgspec.json.Decoder(PostedMeasurement)
+_BATCH = msgspec.json.Decoder(list[PostedItem])
+_ITEM = msgspec.json.Decoder(PostedItem)
 _RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 # msgspec says where: "Expected `float`, got `str` - at `$[3].v`"
 _MESSAGE_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
@@ -81,7 +81,7 @@ def _malformed(error: Exception, where: str = "") -> Problem:
     return Problem(400, "malformed_json", f"the body is not JSON{where}: {error}")
 
 
-async def read_measurement(request: Request) -> MeasurementIn:
+async def read_measurement(request: Request) -> PostedMeasurement:
     if not _is_json(media_type(request)):
         raise _unsupported(request, "application/json")
     body = await read_body(request, MAX_SINGLE_BODY_BYTES)
@@ -95,7 +95,7 @@ async def read_measurement(request: Request) -> MeasurementIn:
         raise _malformed(error) from None
 
 
-async def read_batch(request: Request, max_bytes: int, max_items: int) -> list[MeasurementItem]:
+async def read_batch(request: Request, max_bytes: int, max_items: int) -> list[PostedItem]:
     """A JSON array or NDJSON lines of measurements: 422 lists up to 100 failing items."""
     media = media_type(request)
     if media != NDJSON and not _is_json(media):
@@ -114,7 +114,7 @@ async def read_batch(request: Request, max_bytes: int, max_items: int) -> list[M
     return items
 
 
-def _decode_array(body: bytearray) -> list[MeasurementItem]:
+def _decode_array(body: bytearray) -> list[PostedItem]:
     try:
         return _BATCH.decode(body)
     except msgspec.ValidationError:  # (a subclass of DecodeError: caught first)
@@ -141,7 +141,7 @@ def _decode_array(body: bytearray) -> list[MeasurementItem]:
     raise invalid_items(errors)
 
 
-def _decode_lines(lines: list[tuple[int, bytearray]]) -> list[MeasurementItem]:
+def _decode_lines(lines: list[tuple[int, bytearray]]) -> list[PostedItem]:
     items, errors = [], []
     for index, (number, line) in enumerate(lines):
         try:

@@ -46,7 +46,9 @@ async def serving(
             prune = prune_forever(store, settings.raw_retention, clock)
             await running.enter_async_context(in_background(prune))
         await running.enter_async_context(pool_sampling(metrics, store))
-        await running.enter_async_context(tokens_kept_fresh(gatekeeper, store))
+        await running.enter_async_context(
+            tokens_kept_fresh(gatekeeper, store, settings.token_refresh)
+        )
         limits = ingestion.Limits(settings.max_kelvin, settings.max_future_skew)
         # Stopped before the recorder: its last commits are acknowledged to the broker.
         mqtt = await running.enter_async_context(

@@ -11,15 +11,15 @@ from pydantic.json_schema import models_json_schema
 from roomtemp.http.auth import is_open
 from roomtemp.http.problems import documented_problems
 from roomtemp.http.schemas import (
-    MeasurementIn,
-    MeasurementItem,
+    PostedItem,
+    PostedMeasurement,
     ProblemDetails,
     StoredMeasurement,
 )
 
 # FastAPI sees neither the bodies that routes read themselves (msgspec models, json_body.py)
 # nor the problems answered by problems.py: their schemas are added to the components here.
-BODIES = (MeasurementIn, MeasurementItem)
+BODIES = (PostedMeasurement, PostedItem)
 ANSWERS: tuple[type[BaseModel], ...] = (ProblemDetails, StoredMeasurement)
 REF = "#/components/schemas/{name}"
 
@@ -35,7 +35,7 @@ def request_body(body: type, example: dict[str, Any]) -> dict[str, Any]:
 
 
 def batch_body() -> dict[str, Any]:
-    item = {"$ref": REF.format(name=MeasurementItem.__name__)}
+    item = {"$ref": REF.format(name=PostedItem.__name__)}
     example = {"room_id": "Living room", "v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}
     content = {
         "application/json": {"schema": {"type": "array", "items": item}, "example": [example]},
@@ -63,6 +63,7 @@ def install(app: FastAPI, operations: dict[tuple[str, str], dict[str, Any]]) -> 
                 version=app.version,
                 summary=app.summary,
                 description=app.description,
+                license_info=app.license_info,
                 routes=app.routes,
             )
             _, answers = models_json_schema(

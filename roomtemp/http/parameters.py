@@ -1,7 +1,7 @@
 """Path and query parameters shared by the routes, with their documentation and checks."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 import msgspec
@@ -14,7 +14,7 @@ from roomtemp.domain.measurements import (
     TimestampOutOfRange,
     as_utc,
 )
-from roomtemp.http.problems import invalid_parameter
+from roomtemp.http.problems import Problem, invalid_parameter
 from roomtemp.http.schemas import UnitParameter
 
 RoomIdPath = Annotated[
@@ -68,3 +68,31 @@ def parse_timestamp(parameter: str, text: str) -> datetime:
         return as_utc(msgspec.convert(text, datetime))
     except (msgspec.ValidationError, TimestampOutOfRange) as error:
         raise invalid_parameter(parameter, f"{parameter}={text!r}: {error}") from None
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse (422, naming it) a query parameter the endpoint does not declare: a typo such as
+    `?untl=` must not silently widen a window. What an endpoint declares is read from its
+    operation in the OpenAPI document, so a parameter added to a route is known at once."""
+    if not request.scope["query_string"]:
+        return
+    route = request.scope.get("route")
+    declared = _declared_query(request.app.openapi(), getattr(route, "path", ""), request.method)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in declared]
+    if unknown:
+        takes = f"it takes {', '.join(sorted(declared))}" if declared else "it takes none"
+        detail = f"unknown query parameter {', '.join(map(repr, unknown))}: {takes}"
+        raise Problem(
+            422,
+            "unknown_parameter",
+            detail,
+            [{"parameter": name, "detail": "not a parameter of this endpoint"} for name in unknown],
+        )
+
+
+def _declared_query(document: dict[str, Any], template: str, method: str) -> frozenset[str]:
+    operation = (
+        document["paths"].get(template, {}).get("get" if method == "HEAD" else method.lower())
+    )
+    parameters = operation.get("parameters", []) if operation else []
+    return frozenset(p["name"] for p in parameters if p["in"] == "query")

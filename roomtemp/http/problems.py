@@ -160,7 +160,8 @@ def _allowed_methods(request: Request) -> str | None:
     only those of the first route that matched the path."""
     for template, operations in request.app.openapi()["paths"].items():
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), request.url.path):
-            return ", ".join(sorted(method.upper() for method in operations))
+            methods = {method.upper() for method in operations}
+            return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
     return None
 
 

@@ -4,6 +4,10 @@ Bodies are read with msgspec: strict by default (a number must be a JSON number,
 true; a ts must be RFC 3339 text, not 1700000000, which would be a guess between seconds and
 milliseconds), and measured at 0.25 µs per batch item against pydantic's 1.8-3 µs. Answers are
 pydantic models, which FastAPI serialises and documents by itself.
+
+Names: a body a client sends is Posted* (it satisfies ingestion.Posted); an answer is named for
+what it holds (StoredMeasurement, Average, Series, RoomSummary, Page of Readings), never *In or
+*Out.
 """
 
 from datetime import datetime
@@ -18,7 +22,7 @@ from roomtemp.domain.units import Unit
 UNIT_DESCRIPTION = "K (kelvin), C (Celsius) or F (Fahrenheit), case-insensitive"
 
 
-class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
+class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True):
     """One measurement as posted to /measurements/{room_id}."""
 
     v: Annotated[
@@ -44,7 +48,7 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
     ) = None
 
 
-class MeasurementItem(MeasurementIn, kw_only=True, forbid_unknown_fields=True):
+class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True):
     """One measurement of a batch: the same, with its room."""
 
     room_id: Annotated[
@@ -167,7 +171,7 @@ class Point(BaseModel):
     count: int = Field(ge=1)
 
 
-class SeriesOut(BaseModel):
+class Series(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -203,7 +207,7 @@ class SeriesOut(BaseModel):
     points: list[Point] = Field(description="one per non-empty bucket, in time order")
 
 
-class RoomOut(BaseModel):
+class RoomSummary(BaseModel):
     room_id: str
     count: int = Field(description="measurements ever stored")
     first_ts: datetime

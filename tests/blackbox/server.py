@@ -48,11 +48,12 @@ def running_server(
     env: Mapping[str, str] | None = None,
     stderr: IO[bytes] | None = None,
     own_group: bool = False,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """`roomtemp serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end; `env` adds
     to the environment, which holds no other ROOMTEMP_ variable. With `own_group`, the server
     and its workers are a process group of their own, which os.killpg() ends at once."""
-    port = free_port()
+    port = port or free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")
     }

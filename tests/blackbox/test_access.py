@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from roomtemp.http.auth import TOKEN_REFRESH_SECONDS
+from roomtemp.settings import Settings
 from tests.blackbox.server import (
     Server,
     create_token,
@@ -18,7 +18,7 @@ from tests.network import free_port
 
 # A token made or revoked counts in every worker after the next refresh; the margin is for a
 # loaded machine, not part of the promise.
-TAKES_EFFECT_WITHIN = 2 * TOKEN_REFRESH_SECONDS + 3
+TAKES_EFFECT_WITHIN = 2 * Settings.model_fields["token_refresh"].default.total_seconds() + 3
 MEASUREMENT = {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}
 ADMIN_TOKEN = "an-admin-token-for-the-tests"
 

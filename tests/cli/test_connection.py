@@ -3,10 +3,12 @@ is played by httpx's MockTransport, the network boundary, where its answers are 
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from roomtemp.cli.arguments import server_of
 from roomtemp.cli.connection import BatchAnswer, ClientError, Server, post_batch
 from roomtemp.cli.main import parser
 from roomtemp.cli.progress import Progress
@@ -45,7 +47,7 @@ def a_401_should_say_how_to_give_a_token() -> None:
 
     with (
         client_of(Server("http://t"), refuse) as client,
-        pytest.raises(ClientError, match="pass --token or set ROOMTEMP_TOKEN"),
+        pytest.raises(ClientError, match="set ROOMTEMP_TOKEN, or ROOMTEMP_TOKEN_FILE"),
     ):
         export_room(client, "hall", {}, io.StringIO())
 
@@ -94,7 +96,51 @@ def an_unreachable_server_should_be_a_client_error() -> None:
         client_of(Server("http://t"), down) as client,
         pytest.raises(ClientError, match=r"cannot reach http://t.*is it running\?"),
     ):
+        post_batch(client, [{}], reconnect_for=0.5)
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [httpx.ConnectError("connection refused"), httpx.RemoteProtocolError("disconnected")],
+)
+def a_batch_should_be_sent_again_while_the_server_restarts(dropped: httpx.TransportError) -> None:
+    attempts = []
+
+    def restarting(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        if len(attempts) <= 2:
+            raise dropped
+        return httpx.Response(200, json={"received": 1, "stored": 1, "duplicates": 0})
+
+    with client_of(Server("http://t"), restarting) as client:
+        assert post_batch(client, [{}]).stored == 1
+    assert len(attempts) == 3
+
+
+def a_server_that_does_not_answer_in_time_should_not_be_waited_for_again() -> None:
+    attempts = []
+
+    def silent(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        raise httpx.ReadTimeout("timed out")
+
+    with client_of(Server("http://t"), silent) as client, pytest.raises(ClientError):
         post_batch(client, [{}])
+    assert len(attempts) == 1
+
+
+def the_token_should_come_from_a_file_named_by_flag_or_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-from-a-file\n")
+    args = parser().parse_args(["rooms", "--token-file", str(token_file)])
+    assert server_of(args).token == "s3cret-from-a-file"
+    monkeypatch.setenv("ROOMTEMP_TOKEN_FILE", str(token_file))
+    assert server_of(parser().parse_args(["rooms"])).token == "s3cret-from-a-file"
+    monkeypatch.setenv("ROOMTEMP_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ClientError, match="cannot read the token file"):
+        server_of(parser().parse_args(["rooms"]))
 
 
 class Terminal(io.StringIO):

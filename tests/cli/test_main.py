@@ -38,6 +38,16 @@ def importing_should_not_read_the_environment_or_connect() -> None:
     subprocess.run([sys.executable, "-c", code], env=broken, check=True, timeout=30)
 
 
+def a_flag_should_override_a_secrets_file_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "url").write_text("postgresql://db/roomtemp")
+    monkeypatch.setenv("ROOMTEMP_DATABASE_URL_FILE", str(tmp_path / "url"))
+    assert settings_from(parser().parse_args(["migrate"]))[0].database_url.startswith("postgres")
+    args = parser().parse_args(["migrate", "--database-url", "memory://"])
+    assert settings_from(args)[0].database_url == "memory://"
+
+
 def flags_should_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMTEMP_PORT", "9000")
     monkeypatch.setenv("ROOMTEMP_HOST", "0.0.0.0")
@@ -168,3 +178,28 @@ def a_created_token_should_appear_nowhere_in_the_database_file(sqlite_url: str) 
     stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
     assert b"sensor-hall" in stored  # the file that was read is the one written
     assert secret not in stored
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["serve", "--log-level", "loud"], {}), (["serve"], {"ROOMTEMP_LOG_LEVEL": "loud"})],
+)
+def a_bad_log_level_should_name_the_flag_and_the_variable(
+    args: list[str], env: dict[str, str]
+) -> None:
+    result = roomtemp(*args, env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("roomtemp serve: --log-level or ROOMTEMP_LOG_LEVEL 'loud': ")
+    assert "'debug'" in result.stderr
+    assert "pydantic" not in result.stderr
+    assert "log_level" not in result.stderr
+
+
+def a_bad_setting_should_never_show_a_secret() -> None:
+    url = "postgresql://roomtemp:hunter2-password@db/roomtemp"
+    result = roomtemp(
+        "migrate", env={"ROOMTEMP_DATABASE_URL": url, "ROOMTEMP_ADMIN_TOKEN": "short"}
+    )
+    assert result.returncode == 1
+    assert "ROOMTEMP_ADMIN_TOKEN: the admin token must be at least 16" in result.stderr
+    assert "'short'" not in result.stderr

@@ -1,17 +1,15 @@
 """Access in-process: what is hard to reach over real HTTP (a store that stops answering)."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from roomtemp.domain.access import AccessToken, Scope, mint
-from roomtemp.http import auth
-from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.conftest import app_client
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -39,17 +37,12 @@ def store() -> TokensGoneAfterOneRead:
 
 
 async def the_tokens_read_last_should_stay_in_force_while_the_store_does_not_answer(
-    store: TokensGoneAfterOneRead, monkeypatch: pytest.MonkeyPatch
+    store: TokensGoneAfterOneRead,
 ) -> None:
-    monkeypatch.setattr(auth, "TOKEN_REFRESH_SECONDS", 0.01)
     text, token = mint("reader", frozenset({Scope.READ}), NOW)
     await store.add_token(token)
-    app = create_app(Settings(database_url="memory://"), store=store, clock=lambda: NOW)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    settings = Settings(database_url="memory://", token_refresh=timedelta(milliseconds=10))
+    async with app_client(settings, store=store) as client:
         await store.failed_twice.wait()
         assert (
             await client.get("/rooms", headers={"Authorization": f"Bearer {text}"})
@@ -62,12 +55,7 @@ async def refused_requests_should_be_counted_and_carry_a_request_id(
 ) -> None:
     admin_token = "an-admin-token-for-the-tests"
     settings = Settings(database_url="memory://", admin_token=admin_token)
-    app = create_app(settings, store=store, clock=lambda: NOW)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with app_client(settings, store=store) as client:
         refused = await client.get("/rooms")
         assert refused.status_code == 401
         assert len(refused.headers["x-request-id"]) == 32

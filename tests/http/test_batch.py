@@ -6,10 +6,9 @@ import httpx
 import msgspec
 import pytest
 
-from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
-from tests.http.conftest import NOW
+from tests.http.conftest import app_client
 from tests.http.test_measurements import assert_problem, minutes_ago
 
 
@@ -158,11 +157,7 @@ async def an_empty_batch_should_store_nothing(client: httpx.AsyncClient) -> None
 
 async def batches_over_the_limits_should_be_413() -> None:
     settings = Settings(database_url="memory://", batch_max_items=3, batch_max_bytes=2048)
-    app = create_app(settings, store=InMemoryStore(), clock=lambda: NOW)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with app_client(settings, store=InMemoryStore()) as client:
         four = [item("hall", minute) for minute in range(4)]
         assert_problem(await client.post("/measurements", json=four), 413, "batch_too_large")
         lines = b"\n".join(msgspec.json.encode(i) for i in four)

@@ -193,6 +193,20 @@ async def average_should_convert_to_the_unit_asked(client: httpx.AsyncClient) ->
     assert body["min"] == pytest.approx(68.0)
 
 
+async def values_read_in_c_or_f_should_be_free_of_binary_noise(
+    client: httpx.AsyncClient, memory_store: InMemoryStore
+) -> None:
+    await post(client, "hall", {"v": 294.1, "u": "K", "ts": minutes_ago(2)})
+    await post(client, "den", {"v": 68, "u": "F", "ts": minutes_ago(2)})
+    hall = (await average(client, "hall", "PT15M", unit="C")).json()
+    den = (await average(client, "den", "PT15M", unit="C")).json()
+    assert (hall["v"], hall["min"], den["v"]) == (20.95, 20.95, 20.0)  # as JSON text, too
+    raw = await client.get("/measurements/hall", params={"unit": "F"})
+    assert raw.json()["items"][0]["v"] == 69.71
+    [stored] = await memory_store.raw("hall", NOW - timedelta(hours=1), NOW, 10)
+    assert stored[1] == 294.1  # kelvin is stored as posted
+
+
 async def average_should_end_where_asked(client: httpx.AsyncClient) -> None:
     await post(client, "hall", {"v": 290.0, "ts": "2026-11-27T10:00:00Z"})
     await post(client, "hall", {"v": 300.0, "ts": "2026-11-27T11:00:00Z"})

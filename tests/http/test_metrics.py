@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from roomtemp.http.app import create_app
 from roomtemp.http.metrics import forget_dead_workers
 from roomtemp.settings import Settings
 from roomtemp.storage import migrate
+from tests.http.conftest import app_client
 from tests.http.test_operations import BrokenStore
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -94,12 +94,7 @@ async def measurements_stored_should_count_only_acknowledged_ones(
 
 
 async def storage_errors_should_count_the_503_answers() -> None:
-    app = create_app(Settings(database_url="memory://"), store=BrokenStore())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with app_client(store=BrokenStore()) as client:
         for _ in range(3):
             assert (await client.get("/readyz")).status_code == 503
         samples = await scrape(client)
@@ -125,12 +120,7 @@ async def batches_should_show_their_sizes_and_stored_measurements(
 
 async def pool_use_should_be_reported_for_postgres(postgres_url: str) -> None:
     await migrate(postgres_url)
-    app = create_app(Settings(database_url=postgres_url, db_pool_size=3))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with app_client(Settings(database_url=postgres_url, db_pool_size=3)) as client:
         await client.post("/measurements/hall", json={"v": 290.0})
         samples = await scrape(client)
     pool = {

@@ -4,10 +4,9 @@ from typing import Any
 
 import httpx
 
-from roomtemp.http.app import create_app
-from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.conftest import app_client
 
 
 async def healthz_should_answer_ok(client: httpx.AsyncClient) -> None:
@@ -26,12 +25,7 @@ class BrokenStore(InMemoryStore):
 
 
 async def readyz_should_answer_503_with_retry_after_when_storage_does_not() -> None:
-    app = create_app(Settings(database_url="memory://"), store=BrokenStore())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with app_client(store=BrokenStore()) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
@@ -49,17 +43,17 @@ async def a_wrong_method_should_be_a_problem_with_allow(client: httpx.AsyncClien
     response = await client.delete("/measurements/hall")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 async def openapi_should_describe_bodies_bounds_and_problems(client: httpx.AsyncClient) -> None:
     document: dict[str, Any] = (await client.get("/openapi.json")).json()
     post = document["paths"]["/measurements/{room_id}"]["post"]
     body = post["requestBody"]["content"]["application/json"]
-    assert body["schema"] == {"$ref": "#/components/schemas/MeasurementIn"}
+    assert body["schema"] == {"$ref": "#/components/schemas/PostedMeasurement"}
     assert body["example"]["v"] == 21.5
     schemas = document["components"]["schemas"]
-    measurement = schemas["MeasurementIn"]
+    measurement = schemas["PostedMeasurement"]
     assert measurement["required"] == ["v"]
     assert measurement["additionalProperties"] is False
     assert measurement["properties"]["ts"]["anyOf"][0]["format"] == "date-time"

@@ -9,30 +9,43 @@ import httpx
 import pytest
 
 from roomtemp.domain.measurements import Measurement, format_ts
-from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
-from tests.http.conftest import NOW
+from tests.http.conftest import NOW, app_client
 
 RETENTION = timedelta(days=30)
 HORIZON = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # NOW - 30 days, on the hour
 
 
+class WatchedStore(InMemoryStore):
+    """Says when the pruning job, which runs at start-up, has pruned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pruned = asyncio.Event()
+
+    async def delete_raw_before(self, cutoff: datetime) -> int:
+        deleted = await super().delete_raw_before(cutoff)
+        self.pruned.set()
+        return deleted
+
+
 @pytest.fixture
-async def retaining(memory_store: InMemoryStore) -> AsyncIterator[httpx.AsyncClient]:
+def memory_store() -> WatchedStore:
+    return WatchedStore()
+
+
+@pytest.fixture
+async def retaining(memory_store: WatchedStore) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url="memory://", raw_retention=RETENTION)
-    app = create_app(settings, store=memory_store, clock=lambda: NOW)
     day = HORIZON - timedelta(days=5)
     old = [
         Measurement("hall", day - timedelta(minutes=m), 290.0 + m % 7) for m in range(0, 300, 10)
     ]
     recent = [Measurement("hall", NOW - timedelta(minutes=m), 300.0) for m in range(10)]
     await memory_store.add(old + recent)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
-        await asyncio.sleep(0.05)  # the pruning job runs at start-up
+    async with app_client(settings, store=memory_store) as client:
+        await memory_store.pruned.wait()
         yield client
 
 

@@ -2,13 +2,13 @@
 
 import dataclasses
 
-import httpx
 import pytest
 
 from roomtemp.http.app import create_app
 from roomtemp.http.services import Services
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.conftest import app_client
 
 
 async def the_lifespan_should_set_one_frozen_bundle_of_services() -> None:
@@ -27,11 +27,8 @@ async def the_lifespan_should_set_one_frozen_bundle_of_services() -> None:
 @pytest.mark.parametrize("shared", [True, False])
 async def single_writes_should_be_stored_by_the_recorder_either_way(shared: bool) -> None:
     store = InMemoryStore()
-    app = create_app(Settings(database_url="memory://", shared_commits=shared), store=store)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    settings = Settings(database_url="memory://", shared_commits=shared)
+    async with app_client(settings, store=store) as client:
         response = await client.post("/measurements/Hall", json={"v": 21.5, "u": "C"})
         assert response.status_code == 201
     assert await store.has_room("Hall")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.conftest import app_client
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -105,9 +106,8 @@ async def a_crash_should_be_logged_as_a_500_with_its_route(
 
 async def access_log_off_should_log_no_request(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "roomtemp.access")
-    app = create_app(Settings(database_url="memory://", access_log=False), store=InMemoryStore())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    settings = Settings(database_url="memory://", access_log=False)
+    async with app_client(settings, store=InMemoryStore()) as client:
         response = await client.get("/healthz", headers={"X-Request-ID": "still-echoed"})
     assert response.headers["x-request-id"] == "still-echoed"
     assert access_lines(caplog) == []

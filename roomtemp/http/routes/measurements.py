@@ -30,13 +30,14 @@ from roomtemp.http.parameters import (
     StartQuery,
     UnitQuery,
     check_utf8_path,
+    known_query_only,
     parse_timestamp,
 )
 from roomtemp.http.problems import documented_problems, invalid_parameter
 from roomtemp.http.schemas import (
     BatchResult,
-    MeasurementIn,
     Page,
+    PostedMeasurement,
     Reading,
     StoredMeasurement,
 )
@@ -53,6 +54,7 @@ async def post_measurement(request: Request) -> Response:
     room_id = request.path_params["room_id"]
     request.scope["route"] = POST_MEASUREMENT  # FastAPI names only its own routes there
     services = services_of(request)
+    await known_query_only(request)  # not a FastAPI route: its dependencies do not run here
     check_utf8_path(request, room_id)
     posted = await read_measurement(request)
     measurement = ingestion.validate(
@@ -89,7 +91,7 @@ POST_MEASUREMENT_OPENAPI = {
             },
         }
     ],
-    **request_body(MeasurementIn, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
+    **request_body(PostedMeasurement, {"v": 21.5, "u": "C", "ts": "2026-11-27T14:00:00Z"}),
     "responses": {
         "201": {
             "description": "Stored (or stored already, with the same value)",

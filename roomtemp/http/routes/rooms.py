@@ -6,16 +6,16 @@ from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import StoreDep
 from roomtemp.http.parameters import UnitQuery
 from roomtemp.http.problems import documented_problems
-from roomtemp.http.schemas import RoomOut
+from roomtemp.http.schemas import RoomSummary
 
 router = APIRouter(tags=["rooms"])
 
 
 @router.get("/rooms", summary="List the rooms", responses=documented_problems(422, 503))
-async def get_rooms(store: StoreDep, unit: UnitQuery = Unit.KELVIN) -> list[RoomOut]:
+async def get_rooms(store: StoreDep, unit: UnitQuery = Unit.KELVIN) -> list[RoomSummary]:
     """Sorted by room_id."""
     return [
-        RoomOut(
+        RoomSummary(
             room_id=room.room_id,
             count=room.summary.count,
             first_ts=room.summary.first_ts,

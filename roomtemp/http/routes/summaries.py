@@ -13,7 +13,7 @@ from roomtemp.domain.units import Unit, from_kelvin
 from roomtemp.http.dependencies import ClockDep, SettingsDep, StoreDep
 from roomtemp.http.parameters import DurationPath, EndQuery, RoomId, UnitQuery, parse_timestamp
 from roomtemp.http.problems import documented_problems, invalid_parameter
-from roomtemp.http.schemas import Average, Point, SeriesOut
+from roomtemp.http.schemas import Average, Point, Series
 from roomtemp.retention import horizon
 
 router = APIRouter(tags=["measurements"])
@@ -72,7 +72,7 @@ async def get_series(
     tz: Annotated[
         str, Query(description="IANA time zone: buckets of a day or more start at its midnight")
     ] = "UTC",
-) -> SeriesOut:
+) -> Series:
     """Mean, min, max and count per bucket; empty buckets are left out, not reported as zero."""
     now = clock()
     since, until = window(duration, end, now)
@@ -90,7 +90,7 @@ async def get_series(
         )
         for start, summary in found.points
     ]
-    return SeriesOut(
+    return Series(
         room_id=room_id,
         u=unit,
         bucket=bucket,
