@@ -7,6 +7,7 @@ callback is handed over to the event loop here, as the settling of a future or a
 import asyncio
 import ssl
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any, TypeVar
 
 import paho.mqtt.client as paho
@@ -63,7 +64,9 @@ class Connection:
         self._loop = asyncio.get_running_loop()
         self._connack: asyncio.Future[ReasonCode] = self._loop.create_future()
         self._suback: asyncio.Future[list[ReasonCode]] = self._loop.create_future()
-        for future in (self._connack, self._suback):  # a lost connection may fail them unread
+        self._unsuback: asyncio.Future[None] = self._loop.create_future()
+        # a lost connection may fail them unread
+        for future in (self._connack, self._suback, self._unsuback):
             future.add_done_callback(_read_by_no_one)
         self.lost = asyncio.Event()
         self._on_message = on_message
@@ -84,6 +87,7 @@ class Connection:
         self._client.on_subscribe = self._subscribed
         self._client.on_disconnect = self._disconnected
         self._client.on_message = self._received
+        self._client.on_unsubscribe = self._unsubscribed
 
     @property
     def v5(self) -> bool:
@@ -133,6 +137,16 @@ class Connection:
         sent = self._client.publish(topic, payload, qos=1, properties=extra)
         await asyncio.to_thread(sent.wait_for_publish, ANSWER_WITHIN)
 
+    async def flush(self, client_id: str) -> None:
+        """Return once the broker has read every acknowledgement sent so far: it answers an
+        UNSUBSCRIBE (from a topic never subscribed to) after what came before it. Closing a
+        socket that still holds unread messages resets the connection, and Mosquitto then
+        drops what it had not read yet, acknowledgements included."""
+        self._client.unsubscribe(f"$roomtemp-flush/{client_id}")
+        with suppress(TimeoutError, ConnectionError):
+            async with asyncio.timeout(ANSWER_WITHIN):
+                await self._unsuback
+
     async def close(self) -> None:
         """Send what is queued (acknowledgements), then DISCONNECT, and stop paho's thread."""
         self._client.disconnect()
@@ -149,6 +163,9 @@ class Connection:
     ) -> None:
         self._loop.call_soon_threadsafe(_settle, self._suback, codes)
 
+    def _unsubscribed(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(_settle, self._unsuback, None)
+
     def _disconnected(self, *_: object) -> None:
         self._loop.call_soon_threadsafe(self._lose)
 
@@ -156,6 +173,7 @@ class Connection:
         self.lost.set()
         _fail(self._connack)
         _fail(self._suback)
+        _fail(self._unsuback)
 
     def _received(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
         self._loop.call_soon_threadsafe(self._on_message, message)

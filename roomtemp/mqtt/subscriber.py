@@ -142,6 +142,8 @@ class Subscriber:
             self._connection = None
             if self._closing:
                 await self._finish_in_flight()
+                if not connection.lost.is_set():
+                    await connection.flush(self._identity.client_id)
             await connection.close()
 
     async def _finish_in_flight(self) -> None:

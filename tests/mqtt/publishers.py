@@ -87,9 +87,9 @@ def sensors(port: int) -> Iterator[Sensors]:
 
 
 @contextmanager
-def publishing(port: int, rooms: int) -> Iterator[Sensors]:
-    """Readings with timestamps from `rooms` rooms, published at up to RATE a second in a
-    thread, until the block ends."""
+def publishing(port: int, rooms: int, with_ts: bool = True) -> Iterator[Sensors]:
+    """Readings from `rooms` rooms, with timestamps (else bare numbers), published at up to
+    RATE a second in a thread, until the block ends."""
     stop = threading.Event()
     publisher = Sensors(port)
 
@@ -97,9 +97,8 @@ def publishing(port: int, rooms: int) -> Iterator[Sensors]:
         number = 0
         while not stop.is_set():
             for room in range(rooms):
-                while not publisher.publish(
-                    f"sensors/room-{room}", reading(f"room-{room}", number)
-                ):
+                payload = reading(f"room-{room}", number) if with_ts else b"21.5"
+                while not publisher.publish(f"sensors/room-{room}", payload):
                     if stop.is_set():
                         return
                     time.sleep(0.005)
