@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     log_format: LogFormat = Field("console", description="console, or json: one object a line")
     access_log: bool = Field(True, description="one log line per request")
+    header_timeout: float = Field(
+        10.0, gt=0, description="seconds a client may take to send a request's headers"
+    )
+    body_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="seconds a client may take to send a request's body, once its headers are in",
+    )
     shutdown_timeout: int = Field(
         8, ge=1, description="seconds for requests in flight to finish after SIGTERM"
     )
@@ -48,7 +56,18 @@ class Settings(BaseSettings):
         " daily rollups; windows reaching further back are then answered to the hour",
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process")
-    db_timeout: float = Field(5.0, gt=0, description="seconds to connect or run one statement")
+    db_timeout: float = Field(
+        1.0,
+        gt=0,
+        description="seconds for what should be quick (connecting, a read; on PostgreSQL the"
+        " database answering SELECT 1 during a write; on SQLite the write lock) before a 503",
+    )
+    db_batch_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="seconds a write may take on PostgreSQL while the database answers (a large"
+        " batch, or a write waiting for the locks of one)",
+    )
 
     metrics_dir: str | None = Field(
         None,

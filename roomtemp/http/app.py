@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from roomtemp import __version__
 from roomtemp.http import openapi, problems
 from roomtemp.http.auth import AccessMiddleware, Gatekeeper
+from roomtemp.http.content_policy import DefaultContentPolicy
 from roomtemp.http.lifespan import serving
 from roomtemp.http.metrics import Metrics
 from roomtemp.http.parameters import known_query_only
@@ -61,10 +62,15 @@ def create_app(
         # FastAPI's built-in OpenTelemetry asks on every request whether it is configured;
         # roomtemp does not use it, and the question costs measurably on the write path.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Served from vendored files instead (routes/dashboard.py); no OAuth2 to redirect to.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     # The last added runs first: telemetry sees (counts, logs) the requests refused too.
     app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
     app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
+    app.add_middleware(DefaultContentPolicy)
     if settings.cors_origins:
         # Outermost: a browser's preflight (OPTIONS, no token) is answered before auth.
         app.add_middleware(

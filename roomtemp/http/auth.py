@@ -31,9 +31,7 @@ from roomtemp.storage.base import StorageUnavailable, TokenStore
 
 # Carry no data: the health checks, the API's documentation (problem types included), and the
 # dashboard page and its files (which send a token of their own for the data they ask for).
-OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
-)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/redoc", "/"})
 OPEN_PREFIXES = ("/static/", "/problems/")
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"  # the one rate-limit bucket of anonymous requests

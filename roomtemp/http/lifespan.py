@@ -38,6 +38,7 @@ async def serving(
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 db_timeout=settings.db_timeout,
+                batch_timeout=settings.db_batch_timeout,
             )
             running.push_async_callback(store.close)
         # Closed before the store: what is queued is committed first.

@@ -34,19 +34,25 @@ def backend_of(url: str) -> str:
     raise UnsupportedDatabaseUrl(url)
 
 
-async def open_store(url: str, *, pool_size: int = 10, db_timeout: float = 5.0) -> MeasurementStore:
-    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate)."""
+async def open_store(
+    url: str, *, pool_size: int = 10, db_timeout: float = 5.0, batch_timeout: float = 60.0
+) -> MeasurementStore:
+    """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
+    Reads fail (StorageUnavailable) after `db_timeout` seconds; on PostgreSQL writes after
+    `batch_timeout`, or as soon as the database fails to answer within `db_timeout`."""
     # A backend's driver is imported only when it is chosen: asyncpg is no SQLite user's
     # concern, and the SQLite write lock (fcntl) must not stop other platforms' commands.
     backend = backend_of(url)
     if backend == "postgres":
         from roomtemp.storage.postgres.store import PostgresStore
 
-        return await PostgresStore.open(url, pool_size=pool_size, db_timeout=db_timeout)
+        return await PostgresStore.open(
+            url, pool_size=pool_size, db_timeout=db_timeout, batch_timeout=batch_timeout
+        )
     if backend == "sqlite":
         from roomtemp.storage.sqlite.store import SqliteStore
 
-        return await SqliteStore.open(url)
+        return await SqliteStore.open(url, lock_timeout=db_timeout)
     return InMemoryStore()
 
 

@@ -3,7 +3,7 @@ it is back, and every acknowledged measurement stored."""
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,22 +12,12 @@ import pytest
 from roomtemp.storage import migrate
 from tests.blackbox.load import Load, batch_writer, single_writer, stored
 from tests.blackbox.server import Server, running_server
-from tests.throwaway_postgres import ThrowawayPostgres, start_throwaway_postgres
+from tests.throwaway_postgres import ThrowawayPostgres
 
 ANSWER_WITHIN = 2.0  # seconds, once the database is down
 RECOVER_WITHIN = 5.0  # seconds, once it is up again
 SINGLE_WRITERS = 12
 BATCH_WRITERS = 2
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[ThrowawayPostgres]:
-    """A server of this test's own, to stop and start: the shared one serves other tests."""
-    server = start_throwaway_postgres()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 async def readiness(server: Server) -> int:

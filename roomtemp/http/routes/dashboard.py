@@ -1,5 +1,6 @@
-"""The dashboard: a page at `/` and the files it loads from `/static/`, kept out of the OpenAPI
-document, which describes the API. The page asks the API like any other client does."""
+"""The pages: the dashboard at `/`, the API's documentation at `/docs` and `/redoc`, and the
+files they load from `/static/`, kept out of the OpenAPI document, which describes the API.
+The dashboard asks the API like any other client does."""
 
 import os
 from pathlib import Path
@@ -10,21 +11,10 @@ from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
+from roomtemp.http.content_policy import PAGE, REDOC_PAGE
+
 STATIC = Path(__file__).parent.parent / "static"
 
-# The page keeps an access token in localStorage: it runs no script but its own, so that text
-# from the database (a room's name) can never run as code, and it talks to its own server only.
-# Inline styles are allowed because uPlot sizes its elements with them.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self' 'unsafe-inline'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
 # Revalidated on every load (a 304 when unchanged): after an upgrade the page and its modules
 # must not come from two versions.
 REVALIDATE = {"Cache-Control": "no-cache"}
@@ -32,12 +22,27 @@ REVALIDATE = {"Cache-Control": "no-cache"}
 router = APIRouter(include_in_schema=False)
 
 
+def page(name: str, policy: str = PAGE) -> FileResponse:
+    """The page static/`name`, under its Content-Security-Policy."""
+    return FileResponse(STATIC / name, headers={**REVALIDATE, "Content-Security-Policy": policy})
+
+
 @router.get("/")
 async def dashboard() -> FileResponse:
-    return FileResponse(
-        STATIC / "dashboard.html",
-        headers={**REVALIDATE, "Content-Security-Policy": CONTENT_SECURITY_POLICY},
-    )
+    return page("dashboard.html")
+
+
+# The API's documentation, from files vendored under static/vendor/ (see its README): pinned,
+# served from here, readable offline. FastAPI's own pages load them from a CDN, at a floating
+# version and with no integrity check, and initialise them with an inline script.
+@router.get("/docs")
+async def swagger_ui() -> FileResponse:
+    return page("docs.html")
+
+
+@router.get("/redoc")
+async def redoc() -> FileResponse:
+    return page("redoc.html", REDOC_PAGE)
 
 
 class RevalidatedFiles(StaticFiles):

@@ -21,9 +21,8 @@ _UNAVAILABLE = (
     # another operation (2) is in progress". Seen as 500s when PostgreSQL stopped under load.
     asyncpg.InternalClientError,
 )
-Connection: TypeAlias = (
-    "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
-)
+Pooled: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | Pooled"
 
 
 @asynccontextmanager

@@ -1,8 +1,10 @@
 """PostgresStore: the production backend, through one asyncpg pool per server process."""
 
-from collections.abc import Iterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -14,11 +16,12 @@ from roomtemp.domain.access import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary, deltas
-from roomtemp.storage.base import Room, SchemaOutOfDate, WriteResult
+from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
 from roomtemp.storage.postgres import migrations as postgres_migrations
 from roomtemp.storage.postgres import statements as sql
 from roomtemp.storage.postgres.connection import (
     Connection,
+    Pooled,
     keep_session,
     unavailable_as_storage_errors,
 )
@@ -27,6 +30,8 @@ from roomtemp.storage.postgres.connection import (
 # large batches by binary COPY, straight into measurements if none is stored yet, otherwise
 # into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
+PROBE_EVERY = 0.25  # seconds between two questions to the database while a large batch runs
+T = TypeVar("T")
 
 
 def _summary(row: Sequence[Any]) -> Summary | None:
@@ -35,24 +40,46 @@ def _summary(row: Sequence[Any]) -> Summary | None:
 
 
 class PostgresStore:
-    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
+    def __init__(
+        self,
+        pool: "asyncpg.Pool[asyncpg.Record]",
+        url: str,
+        *,
+        timeout: float,
+        batch_timeout: float,
+    ) -> None:
         self._pool = pool
+        self._url = url
         self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        # With one deadline (5 s) for everything, a frozen database took 5 to 10 s to notice
+        # and a large COPY was bounded like a read. Reads (and what else should be quick)
+        # have the quick deadline; writes the batch deadline, as long as the database keeps
+        # answering a quick question (_watched).
+        self._timeout = timeout
+        self._batch_timeout = batch_timeout
+        self._releasing: set[asyncio.Task[None]] = set()
+        self._probing: asyncio.Future[None] | None = None  # see _answers
+        self._probe_connection: asyncpg.Connection[asyncpg.Record] | None = None
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int, db_timeout: float) -> "PostgresStore":
-        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate)."""
+    async def open(
+        cls, url: str, *, pool_size: int, db_timeout: float, batch_timeout: float
+    ) -> "PostgresStore":
+        """Open a pool to `url`, refusing a database whose schema is behind (SchemaOutOfDate).
+        A read answers within `db_timeout` seconds, a write within `batch_timeout` as long as
+        the database answers SELECT 1 within `db_timeout`; else StorageUnavailable."""
         async with unavailable_as_storage_errors():
             pool = await asyncpg.create_pool(
                 url,
                 min_size=1,
                 max_size=pool_size,
                 timeout=db_timeout,
-                command_timeout=db_timeout,
+                # A backstop: each call is bounded by its own deadline (_connection).
+                command_timeout=batch_timeout,
                 reset=keep_session,
             )
-        store = cls(pool)
-        async with unavailable_as_storage_errors(), pool.acquire() as connection:
+        store = cls(pool, url, timeout=db_timeout, batch_timeout=batch_timeout)
+        async with store._connection(db_timeout) as connection:
             behind = await postgres_migrations.missing(connection)
         if behind:
             await store.close()
@@ -60,17 +87,24 @@ class PostgresStore:
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+        stored = await self._watched(_retried_once(lambda: self._add(measurements)))
+        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+
+    async def _add(self, measurements: Sequence[Measurement]) -> int:
+        async with self._connection(self._batch_timeout) as connection:
             async with connection.transaction():
                 rooms, stored, conflicts = await self._write(connection, measurements)
                 if conflicts:
                     raise ConflictingMeasurements(conflicts)  # rolls the transaction back
             self._room_keys.update(rooms)  # committed: safe to remember
-        return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+        return stored
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
+        return await self._watched(_retried_once(lambda: self._add_each(measurements)))
+
+    async def _add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
+        async with self._connection(self._batch_timeout) as connection:
             if None in rooms or len(measurements) >= COPY_FROM:
                 async with connection.transaction():
                     known, _, conflicts = await self._write(connection, measurements)
@@ -121,19 +155,19 @@ class PostgresStore:
         """Whether a binary COPY straight into measurements took the batch (with its rollups,
         summed up here). Most batches are new data, and then this costs what a bare COPY does
         (0.83 of it against 0.55 through a staging table, measured); when a row is stored
-        already, or being stored by another writer (which may also deadlock, rows being in
-        batch order here), the COPY is undone and the caller sorts the batch out."""
-
-        def records() -> Iterator[tuple[int, datetime, float]]:
-            # Made as they are sent, twice, rather than kept: 100,000 tuples are ~10 MB.
-            return ((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
-
+        already, the COPY is undone and the caller sorts the batch out."""
+        # Sorted by (room, ts), the order in which every other write takes its row locks
+        # (statements._WRITE): copied in request order, a newest-first batch and a shared
+        # commit of the same keys each waited for the other, and PostgreSQL failed one of them
+        # (a deadlock, 3 times out of 3). Tuples sort in C: 100,000 take ~5 ms in order or
+        # reversed, ~50 ms shuffled.
+        records = sorted((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
         try:
             async with connection.transaction():  # a savepoint, so that failing undoes only this
                 await connection.copy_records_to_table(
-                    "measurements", records=records(), columns=("room", "ts", "kelvin")
+                    "measurements", records=records, columns=("room", "ts", "kelvin")
                 )
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+        except asyncpg.UniqueViolationError:
             return False
         merged = [
             (
@@ -143,7 +177,7 @@ class PostgresStore:
                 *_columns(delta.summary),
                 delta.last_kelvin,
             )
-            for (room, width, start), delta in deltas(records()).items()
+            for (room, width, start), delta in deltas(records).items()
         ]
         await connection.execute(sql.MERGE_DELTAS, *map(list, zip(*merged, strict=True)))
         return True
@@ -173,16 +207,16 @@ class PostgresStore:
                 parts.append(
                     sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
                 )
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(" UNION ALL ".join(parts), *parameters)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(" UNION ALL ".join(parts), *parameters)
         # UNION ALL promises no order: each row says which piece it is.
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
     ) -> list[tuple[datetime, Summary]]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(
                 sql.BUCKETS, room_id, width // timedelta(seconds=1), start, end
             )
         return [(row[0], _summary(row[1:])) for row in rows]  # type: ignore[misc]
@@ -190,8 +224,8 @@ class PostgresStore:
     async def raw(
         self, room_id: str, start: datetime, end: datetime, limit: int
     ) -> list[tuple[datetime, float]]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW, room_id, start, end, limit)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
     async def raw_in(
@@ -200,62 +234,161 @@ class PostgresStore:
         if not ranges:
             return []
         starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.RAW_IN, room_id, starts, stops)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.RAW_IN, room_id, starts, stops)
         return [(row[0], row[1]) for row in rows]
 
     async def rooms(self) -> list[Room]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.ROOMS)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.ROOMS)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
 
     async def has_room(self, room_id: str) -> bool:
-        async with unavailable_as_storage_errors():
-            found = await self._pool.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
+        async with self._connection(self._timeout) as connection:
+            found = await connection.fetchval("SELECT 1 FROM rooms WHERE name = $1", room_id)
         return found is not None
 
     async def delete_raw_before(self, cutoff: datetime) -> int:
         deleted = 0
-        async with unavailable_as_storage_errors(), self._pool.acquire() as connection:
-            for (room,) in await connection.fetch("SELECT id FROM rooms"):
-                while count := int(
-                    (await connection.execute(sql.DELETE_RAW, room, cutoff)).split()[-1]
-                ):
-                    deleted += count
+        async with self._connection(self._timeout) as connection:
+            rooms = await connection.fetch("SELECT id FROM rooms")
+        for (room,) in rooms:
+            while True:
+                async with self._connection(self._batch_timeout) as connection:
+                    status = await connection.execute(sql.DELETE_RAW, room, cutoff)
+                if not (count := int(status.split()[-1])):
+                    break
+                deleted += count
         return deleted
 
     async def add_token(self, token: AccessToken) -> None:
         row = (token.token_id, token.name, format_scopes(token.scopes), token.digest, token.created)
-        async with unavailable_as_storage_errors():
-            status = await self._pool.execute(sql.INSERT_TOKEN, *row)
+        async with self._connection(self._timeout) as connection:
+            status = await connection.execute(sql.INSERT_TOKEN, *row)
         if status.endswith(" 0"):
             raise TokenNameTaken(token.name)
 
     async def tokens(self) -> list[AccessToken]:
-        async with unavailable_as_storage_errors():
-            rows = await self._pool.fetch(sql.TOKENS)
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(sql.TOKENS)
         return [
             AccessToken(row[0], row[1], parse_scopes(row[2].split()), row[3], row[4])
             for row in rows
         ]
 
     async def revoke_token(self, name: str) -> bool:
-        async with unavailable_as_storage_errors():
-            status = await self._pool.execute(sql.REVOKE_TOKEN, name)
+        async with self._connection(self._timeout) as connection:
+            status = await connection.execute(sql.REVOKE_TOKEN, name)
         return not status.endswith(" 0")
 
     async def check(self) -> None:
-        async with unavailable_as_storage_errors():
-            await self._pool.fetchval("SELECT 1")
+        async with self._connection(self._timeout) as connection:
+            await connection.fetchval("SELECT 1")
 
     async def close(self) -> None:
+        await asyncio.gather(*self._releasing)
+        if self._probe_connection is not None:
+            await self._probe_connection.close()
         await self._pool.close()
+
+    async def _watched(self, work: Coroutine[Any, Any, T]) -> T:
+        """A write (`work`, bounded by the batch deadline), given up as soon as the database
+        fails to answer a quick question meanwhile. A write may rightly take long: a large
+        batch, or a single write waiting for the row locks of one (a 503 for a whole shared
+        commit, with one deadline for both); a database that does not answer SELECT 1 in time
+        is frozen or gone, and every write learns it within PROBE_EVERY + the quick deadline."""
+        task = asyncio.ensure_future(work)
+        try:
+            while not (await asyncio.wait({task}, timeout=PROBE_EVERY))[0]:
+                await self._answers()
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _answers(self) -> None:
+        """Return once the database answers SELECT 1; StorageUnavailable if not in time. One
+        question at a time, whose answer every write waiting meanwhile shares."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.ensure_future(self._probe())
+        await asyncio.shield(self._probing)
+
+    async def _probe(self) -> None:
+        """SELECT 1 on a connection kept for the question (never one of the pool's, which may
+        all be busy), within the quick deadline."""
+        try:
+            async with unavailable_as_storage_errors(), asyncio.timeout(self._timeout):
+                if self._probe_connection is None or self._probe_connection.is_closed():
+                    self._probe_connection = await asyncpg.connect(self._url)
+                try:
+                    await self._probe_connection.fetchval("SELECT 1")
+                except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+                    # Ended by the server since the last question (a restart, an operator's
+                    # pg_terminate_backend): ask on a new one.
+                    self._probe_connection = await asyncpg.connect(self._url)
+                    await self._probe_connection.fetchval("SELECT 1")
+        except StorageUnavailable:
+            if self._probe_connection is not None:
+                self._probe_connection.terminate()  # its cancel would wait on a frozen server
+                self._probe_connection = None
+            raise
+
+    @asynccontextmanager
+    async def _connection(self, within: float) -> AsyncIterator[Pooled]:
+        """A pooled connection for work to be done within `within` seconds, waiting for the
+        pool included; past it, StorageUnavailable."""
+        async with unavailable_as_storage_errors(), asyncio.timeout(within) as deadline:
+            connection = await self._pool.acquire()
+            try:
+                yield connection
+            except BaseException as error:
+                if deadline.expired() or isinstance(error, asyncio.CancelledError):
+                    self._release_later(connection)  # a statement may still be running
+                else:
+                    await self._pool.release(connection)
+                raise
+            await self._pool.release(connection)
+
+    def _release_later(self, connection: Pooled) -> None:
+        """Give back a connection whose statement ran out of time or was given up, in the
+        background: asyncpg first waits for PostgreSQL to acknowledge the cancel request
+        (which a frozen server never does; then it closes the connection), and the caller
+        must not wait for that."""
+
+        async def release() -> None:
+            with suppress(StorageUnavailable):
+                async with unavailable_as_storage_errors():
+                    await self._pool.release(connection, timeout=self._timeout)
+
+        task = asyncio.create_task(release())
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
 
     def pool_use(self) -> dict[str, int]:
         """Connections of the pool by state: max allowed, open now, in_use by a caller."""
         open_now = self._pool.get_size()
         in_use = open_now - self._pool.get_idle_size()
         return {"max": self._pool.get_max_size(), "open": open_now, "in_use": in_use}
+
+
+# PostgreSQL ends one of two transactions that wait for each other (deadlock_detected), or
+# one that could not be serialised, and the other goes on: the one ended is safe to run again,
+# and then almost always passes. Writes take their locks in one order, so this is a safety
+# net; twice in a row is an outage to the caller (503, retry later), never a 500.
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+async def _retried_once(transaction: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await transaction()
+    except _RETRYABLE:
+        pass
+    try:
+        return await transaction()
+    except _RETRYABLE as error:
+        raise StorageUnavailable(f"PostgreSQL ended the transaction twice: {error}") from error
 
 
 def _columns(summary: Summary) -> tuple[Any, ...]:

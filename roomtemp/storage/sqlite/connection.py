@@ -2,15 +2,16 @@
 
 import fcntl
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
+from roomtemp.storage.base import StorageUnavailable
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
-
-BUSY_TIMEOUT_MS = 5000
 
 
 def path_from_url(url: str) -> Path:
@@ -18,11 +19,11 @@ def path_from_url(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, lock_timeout: float = 5.0) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; each one is an explicit BEGIN ... COMMIT.
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    # Several processes share the file: wait for a lock instead of failing.
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Several processes share the file: wait for a lock instead of failing, for a while.
+    connection.execute(f"PRAGMA busy_timeout = {round(lock_timeout * 1000)}")
     # WAL lets readers run beside the writer; synchronous=FULL syncs the WAL on every commit,
     # so a committed (and acknowledged) write survives a power cut, not only a process crash.
     _use_wal(connection)
@@ -64,24 +65,85 @@ class WriteLock:
     SQLite makes a writer that finds the database locked sleep and retry (busy_timeout), which
     is not fair: with two server processes writing all the time, one of them waited past the 5 s
     timeout (a 503 and a p99 of 4.5 s in make bench). flock() queues waiters in the kernel
-    instead, and writes are one at a time anyway."""
+    instead, and writes are one at a time anyway.
+
+    flock() itself waits forever, and a lock held by a stuck process stalled every write. So a
+    wait happens in a thread of its own, which the writer gives up on at its deadline (a 503);
+    the wait goes on, keeping its place for the next write, and a lock that comes when no write
+    wants it any more is let go at once."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._file: IO[bytes] | None = None
+        self._mutex = threading.RLock()  # a wait's end (another thread) against a writer
+        self._waiting: Future[None] | None = None  # a flock() blocked in the kernel
+        self._wanted = False  # whether a writer waits for that flock()
 
-    def __enter__(self) -> None:
+    @contextmanager
+    def held(self, deadline: float) -> Iterator[None]:
+        """The lock, until the block ends; StorageUnavailable if it is not ours by `deadline`
+        (time.monotonic())."""
+        file = self._acquire(deadline)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+    def _acquire(self, deadline: float) -> IO[bytes]:
         if self._file is None:
-            self._file = open(self._path, "ab")
-        fcntl.flock(self._file, fcntl.LOCK_EX)
+            self._file = self._path.open("ab")
+        file = self._file
+        with self._mutex:
+            self._wanted = True
+            if self._waiting is None:
+                try:
+                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self._wanted = False
+                    return file  # free: the usual case, with no thread
+                except BlockingIOError:
+                    self._waiting = _in_a_thread(lambda: fcntl.flock(file, fcntl.LOCK_EX))
+                    self._waiting.add_done_callback(self._unless_wanted)
+            waiting = self._waiting
+        with suppress(TimeoutError):
+            waiting.result(timeout=max(0.0, deadline - time.monotonic()))
+        with self._mutex:
+            self._wanted = False
+            if waiting.done():
+                self._waiting = None
+                waiting.result()  # an OSError, if flock() failed
+                return file
+        raise StorageUnavailable("SQLite is unavailable: another process holds the write lock")
 
-    def __exit__(self, *_: object) -> None:
-        assert self._file is not None
-        fcntl.flock(self._file, fcntl.LOCK_UN)
+    def _unless_wanted(self, waiting: "Future[None]") -> None:
+        with self._mutex:
+            if self._wanted:
+                return  # the writer waiting takes it
+            self._waiting = None
+            if waiting.exception() is None and self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        with self._mutex:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def _in_a_thread(call: Callable[[], None]) -> "Future[None]":
+    """Run `call` in a daemon thread: one blocked forever must not keep the process alive
+    (an executor's threads are joined at exit)."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:
+            future.set_exception(error)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name="sqlite-write-lock", daemon=True).start()
+    return future
 
 
 def migrate_database(url: str, upto: int | None = None) -> list[str]:

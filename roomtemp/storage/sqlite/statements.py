@@ -73,6 +73,13 @@ def rollup_rows(stored: list[tuple[int, datetime, float]]) -> list[tuple[Any, ..
     ]
 
 
+ROOM_IDS = "SELECT id FROM rooms"
+# The room's first ?3 + 1 rows before the cutoff (?2), found along the primary key.
+DELETE_RAW = """
+DELETE FROM measurements WHERE room = ?1 AND ts < ?2 AND ts <= coalesce(
+    (SELECT ts FROM measurements WHERE room = ?1 AND ts < ?2 ORDER BY ts LIMIT 1 OFFSET ?3), ?2)
+"""
+
 INSERT_TOKEN = "INSERT INTO tokens VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
 TOKENS = "SELECT token_id, name, scopes, digest, created FROM tokens ORDER BY created, name"
 REVOKE_TOKEN = "DELETE FROM tokens WHERE name = ?"

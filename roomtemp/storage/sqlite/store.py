@@ -9,9 +9,11 @@ as integer microseconds since the Unix epoch.
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,11 +32,13 @@ from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url
 
 T = TypeVar("T")
 READER_THREADS = 4
+PRUNE_CHUNK = 10_000  # rows a transaction: a write waits behind one, ~0.1 s at most (measured)
 
 
 class SqliteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout: float = 5.0) -> None:
         self._path = path
+        self._lock_timeout = lock_timeout
         self._connections: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -44,9 +48,10 @@ class SqliteStore:
         self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
-    async def open(cls, url: str) -> "SqliteStore":
-        """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate)."""
-        store = cls(path_from_url(url))
+    async def open(cls, url: str, *, lock_timeout: float = 5.0) -> "SqliteStore":
+        """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate).
+        A write waits at most `lock_timeout` seconds for another process to let the file go."""
+        store = cls(path_from_url(url), lock_timeout)
         behind = await store._read(sqlite_migrations.missing)
         if behind:
             await store.close()
@@ -57,7 +62,7 @@ class SqliteStore:
         """This thread's own connection, opened on first use."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = connect(self._path)
+            connection = self._local.connection = connect(self._path, self._lock_timeout)
             with self._lock:
                 self._connections.append(connection)
         return connection
@@ -78,42 +83,63 @@ class SqliteStore:
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._readers, work)
 
+    async def _write_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one write transaction on the writer thread. The deadline for the
+        write lock starts now, so that writes queued here behind one waiting for a stuck
+        process give up with it instead of one after the other."""
+        deadline = time.monotonic() + self._lock_timeout
+
+        def locked(connection: sqlite3.Connection) -> T:
+            with self._write_lock.held(deadline), transaction(connection):
+                return work(connection)
+
+        return await self._run(self._writer, locked)
+
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
-        stored, _ = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=True)
-        )
+        stored, _ = await self._write_committed(measurements, atomic=True)
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
-        _, conflicts = await self._run(
-            self._writer, lambda connection: self._write(connection, measurements, atomic=False)
-        )
+        _, conflicts = await self._write_committed(measurements, atomic=False)
         return conflicts
 
-    def _write(
-        self, connection: sqlite3.Connection, measurements: Sequence[Measurement], *, atomic: bool
+    async def _write_committed(
+        self, measurements: Sequence[Measurement], *, atomic: bool
     ) -> tuple[int, list[int]]:
-        """One transaction: (how many stored, the indices that conflict). Atomic: all or none."""
         new_rooms: dict[str, int] = {}
-        stored, conflicts = [], []
-        with self._write_lock, transaction(connection):
-            for index, m in enumerate(measurements):
-                room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
-                if room is None:
-                    room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
-                row = (room, sql.to_micros(m.ts), m.kelvin)
-                if connection.execute(sql.INSERT, row).rowcount:
-                    stored.append((room, m.ts, m.kelvin))
-                elif not same_value(
-                    connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
-                ):
-                    conflicts.append(index)
-            if conflicts and atomic:
-                raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-            connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
-        # Only now: a room inserted by a rolled-back transaction never existed, and its id
-        # may go to another room.
+        stored, conflicts = await self._write_transaction(
+            lambda connection: self._write(connection, measurements, new_rooms, atomic=atomic)
+        )
+        # Only once committed: a room inserted by a rolled-back transaction never existed,
+        # and its id may go to another room.
         self._room_keys.update(new_rooms)
+        return stored, conflicts
+
+    def _write(
+        self,
+        connection: sqlite3.Connection,
+        measurements: Sequence[Measurement],
+        new_rooms: dict[str, int],
+        *,
+        atomic: bool,
+    ) -> tuple[int, list[int]]:
+        """In a transaction: (how many stored, the indices that conflict), and the rooms it
+        inserted into `new_rooms`. Atomic: all or none."""
+        stored, conflicts = [], []
+        for index, m in enumerate(measurements):
+            room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
+            if room is None:
+                room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
+            row = (room, sql.to_micros(m.ts), m.kelvin)
+            if connection.execute(sql.INSERT, row).rowcount:
+                stored.append((room, m.ts, m.kelvin))
+            elif not same_value(
+                connection.execute(sql.STORED_VALUE, row[:2]).fetchone()[0], m.kelvin
+            ):
+                conflicts.append(index)
+        if conflicts and atomic:
+            raise ConflictingMeasurements(conflicts)  # rolls the transaction back
+        connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
@@ -202,19 +228,16 @@ class SqliteStore:
         )
 
     async def delete_raw_before(self, cutoff: datetime) -> int:
-        def delete(connection: sqlite3.Connection) -> int:
-            # Room by room, along the primary key, a transaction each: the one writer lock
-            # is never held for long.
-            deleted = 0
-            for (room,) in connection.execute("SELECT id FROM rooms").fetchall():
-                with self._write_lock, transaction(connection):
-                    deleted += connection.execute(
-                        "DELETE FROM measurements WHERE room = ? AND ts < ?",
-                        (room, sql.to_micros(cutoff)),
-                    ).rowcount
-            return deleted
-
-        return await self._run(self._writer, delete)
+        # A room's whole past in one transaction held the writer (and its lock) for as long
+        # as it took, and every write waited behind it. Along the primary key, PRUNE_CHUNK
+        # rows a transaction, each queued on the writer like any write: writes go in between.
+        rooms = await self._read(lambda connection: connection.execute(sql.ROOM_IDS).fetchall())
+        deleted = 0
+        for (room,) in rooms:
+            chunk = partial(_delete_chunk, (room, sql.to_micros(cutoff), PRUNE_CHUNK - 1))
+            while count := await self._write_transaction(chunk):
+                deleted += count
+        return deleted
 
     async def add_token(self, token: AccessToken) -> None:
         row = (
@@ -225,11 +248,10 @@ class SqliteStore:
             sql.to_micros(token.created),
         )
 
-        def insert(connection: sqlite3.Connection) -> int:
-            with self._write_lock, transaction(connection):
-                return connection.execute(sql.INSERT_TOKEN, row).rowcount
-
-        if not await self._run(self._writer, insert):
+        inserted = await self._write_transaction(
+            lambda connection: connection.execute(sql.INSERT_TOKEN, row).rowcount
+        )
+        if not inserted:
             raise TokenNameTaken(token.name)
 
     async def tokens(self) -> list[AccessToken]:
@@ -242,11 +264,11 @@ class SqliteStore:
         ]
 
     async def revoke_token(self, name: str) -> bool:
-        def delete(connection: sqlite3.Connection) -> int:
-            with self._write_lock, transaction(connection):
-                return connection.execute(sql.REVOKE_TOKEN, (name,)).rowcount
-
-        return bool(await self._run(self._writer, delete))
+        return bool(
+            await self._write_transaction(
+                lambda connection: connection.execute(sql.REVOKE_TOKEN, (name,)).rowcount
+            )
+        )
 
     async def check(self) -> None:
         await self._read(lambda connection: connection.execute("SELECT 1").fetchone())
@@ -259,3 +281,7 @@ class SqliteStore:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+
+
+def _delete_chunk(parameters: tuple[int, int, int], connection: sqlite3.Connection) -> int:
+    return int(connection.execute(sql.DELETE_RAW, parameters).rowcount)

@@ -1,0 +1,64 @@
+"""SQLite's one writer: long work is cut into short transactions that writes go in between,
+and a write lock held elsewhere is waited for until a deadline, then an outage (503)."""
+
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from roomtemp.domain.measurements import Measurement
+from roomtemp.storage import StorageUnavailable, migrate
+from roomtemp.storage.sqlite.connection import path_from_url
+from roomtemp.storage.sqlite.store import PRUNE_CHUNK, SqliteStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+LOCK_TIMEOUT = 0.2  # seconds
+
+
+@pytest.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[SqliteStore]:
+    await migrate(sqlite_url)
+    store = await SqliteStore.open(sqlite_url, lock_timeout=LOCK_TIMEOUT)
+    yield store
+    await store.close()
+
+
+def at(seconds: int, room: str = "hall") -> Measurement:
+    return Measurement(room, T0 + timedelta(seconds=seconds), 290.0)
+
+
+async def writes_should_be_answered_while_a_large_prune_runs(sqlite_store: SqliteStore) -> None:
+    old = 6 * PRUNE_CHUNK
+    await sqlite_store.add([at(second) for second in range(old)])
+    pruning = asyncio.create_task(sqlite_store.delete_raw_before(at(old).ts))
+    written = 0
+    while not pruning.done():
+        await sqlite_store.add_each([at(old + written, "kitchen")])
+        written += 1
+    # Writes and chunks take turns on the writer. (The prune in one transaction let one
+    # write through at most, the one queued before it.)
+    assert written >= old // PRUNE_CHUNK
+    assert await pruning == old
+    assert await sqlite_store.raw("hall", T0, at(old).ts, 10) == []
+    assert len(await sqlite_store.raw("kitchen", T0, at(2 * old).ts, old)) == written
+
+
+async def a_write_lock_held_past_the_deadline_should_be_an_outage_not_a_hang(
+    sqlite_store: SqliteStore, sqlite_url: str
+) -> None:
+    lock_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock")
+    with lock_file.open("ab") as elsewhere:  # another process's hold, as flock() sees it
+        fcntl.flock(elsewhere, fcntl.LOCK_EX)
+        writes = [sqlite_store.add_each([at(second)]) for second in range(3)]
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*writes, return_exceptions=True), timeout=30
+        )
+        assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes), outcomes
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)
+        # The wait the writers left behind gets the lock, wanted by none: it lets it go.
+        await asyncio.wait_for(asyncio.to_thread(fcntl.flock, elsewhere, fcntl.LOCK_EX), 30)
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)
+    assert await asyncio.wait_for(sqlite_store.add_each([at(10)]), timeout=30) == []
+    assert len(await sqlite_store.raw("hall", T0, at(11).ts, 10)) == 1
