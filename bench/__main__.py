@@ -11,22 +11,33 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench.load import make_batches, run_wrk, send_batches, worker_peak_rss_mb
+from bench.load import (
+    make_batches,
+    run_wrk,
+    send_batches,
+    server_cpu_seconds,
+    singles_beside_batches,
+    worker_peak_rss_mb,
+)
 from bench.mqtt import measure_mqtt, print_mqtt
 from bench.parsers import compare
 from bench.queries import measure_queries
-from bench.references import raw_copy, raw_single_commits
+from bench.reads import ROOM, measure_reads, print_long_reads
+from bench.references import bare_asgi, raw_copy, raw_executemany, raw_single_commits
 from bench.report import print_report
-from roomtemp.storage import backend_of
-from tests.blackbox.server import running_server
+from bench.rooms import measure_rooms, print_rooms
+from bench.year_load import load_year
+from roomtemp.storage import backend_of, migrate
+from tests.blackbox.server import Server, running_server
 from tests.throwaway_postgres import start_throwaway_postgres
 
 RESULTS = Path(__file__).with_name("results")
@@ -73,53 +84,103 @@ async def _execute(url: str, sql: str) -> None:
         await connection.close()
 
 
+def with_cpu(server: Server, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What `run` measured, and the server's CPU time (all workers) while it ran, per
+    measurement acknowledged (us)."""
+    before = server_cpu_seconds(server.process.pid)
+    result = run()
+    used = server_cpu_seconds(server.process.pid) - before
+    result["server_cpu_us_per_item"] = used / max(result["acknowledged"], 1) * 1e6
+    return result
+
+
 def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
-    """Single writes with and without shared commits, then batches, on one backend; on
-    PostgreSQL, each beside its reference without HTTP, measured just before it."""
-    workers = str(os.cpu_count() or 1)
-    flags = ("--workers", workers, "--log-level", "warning", "--migrate")
+    """Single writes with and without shared commits, then batches, on one backend; each
+    beside its reference (without roomtemp), measured just before it in the same run."""
+    backend = backend_of(url)
+    workers = os.cpu_count() or 1
+    flags = ("--workers", str(workers), "--log-level", "warning", "--migrate")
     results: dict[str, Any] = {}
-    references = results["references"] = {} if backend_of(url) == "postgres" else None
+    references = results["references"] = {}
     for shared in (True, False):
+        if not shared and "single" not in options.parts:
+            continue
         environment = {
             "ROOMTEMP_SHARED_COMMITS": str(shared).lower(),
             "ROOMTEMP_ACCESS_LOG": "false",
         }
         with running_server(url, *flags, env=environment) as server:
-            if references is not None and shared:
+            if "single" in options.parts:
+                label = "shared" if shared else "direct"
+                if shared:
+                    measure_single_references(url, references, workers, options)
                 settle(url)
-                references["single_commits_per_s"] = asyncio.run(
-                    raw_single_commits(url, connections=32, seconds=options.seconds)
-                )
-            settle(url)
-            label = "shared" if shared else "direct"
-            single = run_wrk(server.url, label, connections=32, seconds=options.seconds)
-            time.sleep(1)  # requests cut off by wrk's deadline may still be committing
-            single["stored"] = stored(url, f"bench-{label}-")
-            results[f"single_{label}"] = single
+                wrk = partial(run_wrk, server.url, label, connections=32, seconds=options.seconds)
+                single = with_cpu(server, wrk)
+                time.sleep(1)  # requests cut off by wrk's deadline may still be committing
+                single["stored"] = stored(url, f"bench-{label}-")
+                results[f"single_{label}"] = single
             if not shared:
                 continue
-            if references is not None:
-                settle(url)
-                references["copy_rows_per_s"] = asyncio.run(
-                    raw_copy(url, options.batches.items, connections=4, chunk=5_000)
-                )
-            settle(url)
-            batches = send_batches(server.url, options.batches, senders=4)
-            batches["stored"] = stored(url, f"{options.batches.label}-")
-            results["batch"] = batches
-            largest = send_batches(server.url, options.largest, senders=4)
-            largest["stored"] = stored(url, f"{options.largest.label}-")
-            results["batch_100k"] = largest
-            results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
-            if backend_of(url) != "memory":  # whose workers each keep their own, apart
+            if "batch" in options.parts:
+                measure_batches(server, url, references, results, options)
+            if "queries" in options.parts and backend != "memory":  # memory: each worker its own
                 settle(url)
                 results["queries"] = measure_queries(
                     server.url, url, rooms=options.rooms, requests=options.requests
                 )
-    if references is None:
-        del results["references"]
     return results
+
+
+def measure_single_references(
+    url: str, references: dict[str, float], workers: int, options: argparse.Namespace
+) -> None:
+    backend = backend_of(url)
+    if backend == "postgres":
+        settle(url)
+        references["single_commits_per_s"] = asyncio.run(
+            raw_single_commits(url, connections=32, seconds=options.seconds)
+        )
+    if backend == "memory":
+        references["bare_asgi_per_s"] = bare_asgi(
+            workers,
+            lambda bare: run_wrk(bare, "bare", connections=32, seconds=options.seconds)[
+                "requests_per_s"
+            ],
+        )
+
+
+def measure_batches(
+    server: Server,
+    url: str,
+    references: dict[str, float],
+    results: dict[str, Any],
+    options: argparse.Namespace,
+) -> None:
+    backend = backend_of(url)
+    if backend == "postgres":
+        settle(url)
+        references["copy_rows_per_s"] = asyncio.run(
+            raw_copy(url, options.batches.items, connections=4, chunk=5_000)
+        )
+    if backend == "sqlite":
+        references["executemany_rows_per_s"] = raw_executemany(
+            url.removeprefix("sqlite:///"), options.batches.items
+        )
+    for name, batches in (
+        ("batch", options.batches),
+        ("batch_ndjson", options.ndjson),
+        ("batch_100k", options.largest),
+    ):
+        settle(url)
+        result = with_cpu(server, partial(send_batches, server.url, batches, senders=4))
+        result["stored"] = stored(url, f"{batches.label}-")
+        results[name] = result
+    settle(url)
+    results["single_beside_100k"] = singles_beside_batches(
+        server.url, options.beside, seconds=options.seconds
+    )
+    results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
 
 
 @contextmanager
@@ -172,30 +233,74 @@ def machine(postgres_version: str) -> dict[str, Any]:
     }
 
 
+def measure_long_reads(database_url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """A year at 1 Hz loaded straight into a fresh database, then read over HTTP (reads.py)."""
+    asyncio.run(migrate(database_url))
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    print(f"  loading {options.year_days} days at 1 Hz ...", flush=True)
+    loaded = load_year(database_url, ROOM, end, options.year_days)
+    flags = ("--workers", "1", "--log-level", "warning")
+    with running_server(database_url, *flags, env={"ROOMTEMP_ACCESS_LOG": "false"}) as server:
+        results = measure_reads(server.url, server.process.pid, database_url, end, options)
+    return {"days": options.year_days, "load_seconds": loaded, **results}
+
+
+def measure_many_rooms(backend: str, options: argparse.Namespace) -> dict[str, Any]:
+    """/rooms among 100,000 rooms and the dashboard with 10,000 (rooms.py), on a fresh
+    database; the dashboard's databases are schemas of it (PostgreSQL) or files beside it."""
+    with postgres_database() as (postgres_url, _), tempfile.TemporaryDirectory() as folder:
+
+        def make_url(label: str) -> str:
+            if backend == "sqlite":
+                return f"sqlite:///{folder}/{label}.sqlite3"
+            schema = label.replace("-", "_")
+            asyncio.run(_execute(postgres_url, f"CREATE SCHEMA {schema}"))
+            return f"{postgres_url}?search_path={schema}"
+
+        return measure_rooms(make_url("rooms"), make_url, options)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, to try the bench out")
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
         "--parts",
-        default="http,mqtt",
-        help="http: writes, batches, queries; mqtt: MQTT ingestion beside single HTTP writes",
+        default="single,batch,queries,rooms,reads,mqtt",
+        help="comma-separated: single, batch and queries (on each backend), rooms (100,000 of"
+        " them, and the dashboard), reads (a year at 1 Hz, before and after churn), mqtt (MQTT"
+        " ingestion beside single HTTP writes)",
     )
+    parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
+    parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
     options = parser.parse_args()
+    options.parts = options.parts.split(",")
+    options.churn_seconds = options.churn_seconds or (10 if options.quick else 60)
+    options.year_days = options.year_days or (30 if options.quick else 365)
+    options.read_requests = 20 if options.quick else 100
+    options.rooms_many, options.rooms_dashboard = (
+        (10_000, 1_000) if options.quick else (100_000, 10_000)
+    )
+    options.browser_runs = 3 if options.quick else 10
     options.seconds = 3 if options.quick else 10
     options.rooms, options.requests = (1, 50) if options.quick else (10, 200)
     total = 100_000 if options.quick else 1_000_000
     options.batches = make_batches("batch", total, 5_000)
+    options.ndjson = make_batches("ndjson", total, 5_000, ndjson=True)
     options.largest = make_batches(
         "largest", 4 * 100_000 if not options.quick else 200_000, 100_000
     )
+    # Enough 100,000-item batches to last the single writes beside them, at ~100,000/s.
+    options.beside = make_batches("beside", options.seconds * 100_000, 100_000)
     backends = options.backends.split(",")
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "backends": {},
     }
-    print("reading 100,000 batch items ...", flush=True)
-    results["parsers_us_per_item"] = compare()
+    per_backend = {"single", "batch", "queries"} & set(options.parts)
+    if "batch" in options.parts:
+        print("reading 100,000 batch items ...", flush=True)
+        results["parsers_us_per_item"] = compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
         urls = {
@@ -203,21 +308,34 @@ def main() -> None:
             "sqlite": f"sqlite:///{folder}/bench.sqlite3",
             "postgres": postgres_url,
         }
-        parts = options.parts.split(",")
-        for backend in backends:
+        for backend in backends if per_backend else []:
             print(f"measuring {backend} ...", flush=True)
-            run = measure_backend(urls[backend], options) if "http" in parts else {}
-            if "mqtt" in parts and backend != "memory":  # stored means durable: not memory://
-                run["mqtt"] = measure_mqtt(
-                    urls[backend],
-                    workers=os.cpu_count() or 1,
-                    seconds=options.seconds,
-                    total=10_000 if options.quick else 50_000,
-                )
-            results["backends"][backend] = run
-    if "http" in parts:
+            results["backends"][backend] = measure_backend(urls[backend], options)
+        results["mqtt"] = {}
+        # Stored means durable: not on memory://.
+        for backend in [b for b in backends if b != "memory"] if "mqtt" in options.parts else []:
+            print(f"MQTT ingestion on {backend} ...", flush=True)
+            results["mqtt"][backend] = measure_mqtt(
+                urls[backend],
+                workers=os.cpu_count() or 1,
+                seconds=options.seconds,
+                total=10_000 if options.quick else 50_000,
+            )
+    results["rooms"] = {}
+    for backend in [b for b in backends if b != "memory"] if "rooms" in options.parts else []:
+        print(f"many rooms on {backend} ...", flush=True)
+        results["rooms"][backend] = measure_many_rooms(backend, options)
+    results["long_reads"] = {}
+    for backend in [b for b in backends if b != "memory"] if "reads" in options.parts else []:
+        print(f"reading a year at 1 Hz on {backend} ...", flush=True)
+        with postgres_database() as (reads_url, _), tempfile.TemporaryDirectory() as folder:
+            url = reads_url if backend == "postgres" else f"sqlite:///{folder}/reads.sqlite3"
+            results["long_reads"][backend] = measure_long_reads(url, options)
+    if results["backends"]:
         print_report(results)
-    print_mqtt(results)
+    print_rooms(results["rooms"], options)
+    print_long_reads(results["long_reads"])
+    print_mqtt(results["mqtt"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"

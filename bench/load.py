@@ -3,9 +3,11 @@ client for batches (bodies made before the clock starts), peak memory of each wo
 
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,10 +59,14 @@ class Batches:
     label: str
     bodies: list[bytes]
     items: int
+    content_type: str = "application/json"
 
 
-def make_batches(label: str, total: int, size: int, rooms: int = 100) -> Batches:
-    """`total` distinct measurements of `rooms` rooms, as JSON bodies of `size` items."""
+def make_batches(
+    label: str, total: int, size: int, rooms: int = 100, *, ndjson: bool = False
+) -> Batches:
+    """`total` distinct measurements of `rooms` rooms, as JSON arrays (or NDJSON lines) of
+    `size` items."""
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     stamps: dict[int, str] = {}
     bodies = []
@@ -77,15 +83,23 @@ def make_batches(label: str, total: int, size: int, rooms: int = 100) -> Batches
                     "ts": stamps[step],
                 }
             )
-        bodies.append(msgspec.json.encode(items))
-    return Batches(label, bodies, total)
+        if ndjson:
+            bodies.append(b"\n".join(msgspec.json.encode(item) for item in items) + b"\n")
+        else:
+            bodies.append(msgspec.json.encode(items))
+    content_type = "application/x-ndjson" if ndjson else "application/json"
+    return Batches(label, bodies, total, content_type)
 
 
 async def _post(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: bytes
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    path: str,
+    body: bytes,
+    content_type: str = "application/json",
 ) -> tuple[int, bytes]:
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     writer.write(head.encode() + body)
@@ -114,7 +128,9 @@ async def _send_all(url: str, batches: Batches, senders: int) -> tuple[int, int]
         reader, writer = await asyncio.open_connection(address.hostname, address.port)
         try:
             while queue:
-                status, answer = await _post(reader, writer, "/measurements", queue.pop())
+                status, answer = await _post(
+                    reader, writer, "/measurements", queue.pop(), batches.content_type
+                )
                 if status == 200:
                     stored += json.loads(answer)["stored"]
                 else:
@@ -140,6 +156,16 @@ def send_batches(url: str, batches: Batches, *, senders: int) -> dict[str, Any]:
     }
 
 
+def singles_beside_batches(url: str, batches: Batches, *, seconds: int) -> dict[str, Any]:
+    """Single writes from 8 connections (wrk) for `seconds` while `batches` stream in from 4
+    senders: whether a worker busy with a 100,000-item batch keeps the others waiting."""
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(send_batches, url, batches, senders=4)
+        single = run_wrk(url, "beside", connections=8, seconds=seconds)
+        single["batches_per_s"] = sending.result()["measurements_per_s"]
+    return single
+
+
 def worker_peak_rss_mb(parent: int) -> list[float]:
     """VmHWM (peak resident memory) of each server worker under `parent` (not counting
     multiprocessing's resource tracker, a child too)."""
@@ -154,3 +180,17 @@ def worker_peak_rss_mb(parent: int) -> list[float]:
         if int(fields["PPid"]) == parent and b"spawn_main" in command:
             peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
     return sorted(peaks)
+
+
+def server_cpu_seconds(parent: int) -> float:
+    """CPU seconds (user + system) used so far by the server process `parent` and its live
+    children (the workers)."""
+    ticks = 0
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(process.name) == parent or int(fields[1]) == parent:  # fields[1]: the parent
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")

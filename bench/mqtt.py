@@ -142,8 +142,7 @@ def publish_until_stored(server: Server, port: int, files: list[Path]) -> dict[s
     }
 
 
-def print_mqtt(results: dict[str, Any]) -> None:
-    measured = {name: run["mqtt"] for name, run in results["backends"].items() if "mqtt" in run}
+def print_mqtt(measured: dict[str, Any]) -> None:
     if not measured:
         return
     print("\nMQTT ingestion (QoS 1, publish to durably stored) beside single HTTP writes:")

@@ -1,19 +1,31 @@
-"""The physical limits, without HTTP: what PostgreSQL itself takes from a client on this machine."""
+"""The physical limits, without HTTP: what PostgreSQL and SQLite themselves take from a client
+on this machine, and what the server stack answers with no application behind it."""
 
 import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 
+from tests.network import free_port
+
+# roomtemp's measurements table without its foreign key (which alone halves COPY's rate): what
+# storing these rows durably can cost, not what today's schema costs (issue 14).
 COPY_TABLE = """
 CREATE TABLE bench_copy (
-    room integer NOT NULL REFERENCES rooms (id),
+    room integer NOT NULL,
     ts timestamptz NOT NULL,
     kelvin double precision NOT NULL,
     PRIMARY KEY (room, ts)
 )
-"""  # the same as roomtemp's measurements table, constraints included
+"""
 
 
 async def _rooms(connection: asyncpg.Connection, count: int) -> list[int]:
@@ -82,3 +94,65 @@ async def raw_single_commits(url: str, *, connections: int, seconds: float) -> f
     for connection in [*pool, setup]:
         await connection.close()
     return sum(counts) / elapsed
+
+
+def raw_executemany(path: str, total: int) -> float:
+    """Rows/s of one executemany() of `total` rows like the HTTP batches', in one transaction,
+    into a copy of roomtemp's measurements table, with roomtemp's connection settings."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    definition: str = connection.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'measurements'"
+    ).fetchone()[0]
+    connection.execute(definition.replace("measurements", "bench_executemany", 1))
+    names = [(f"reference-{index}",) for index in range(100)]
+    connection.executemany("INSERT INTO rooms (name) VALUES (?) ON CONFLICT DO NOTHING", names)
+    rooms = [
+        row[0] for row in connection.execute("SELECT id FROM rooms WHERE name LIKE 'reference-%'")
+    ]
+    start = int(time.time()) * 1_000_000
+    rows = [
+        (rooms[index % 100], start - index // 100 * 1_000_000, 290 + index % 100 / 10)
+        for index in range(total)
+    ]
+    began = time.perf_counter()
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany("INSERT INTO bench_executemany VALUES (?, ?, ?)", rows)
+    connection.execute("COMMIT")
+    elapsed = time.perf_counter() - began
+    connection.execute("DROP TABLE bench_executemany")
+    connection.close()
+    return total / elapsed
+
+
+@contextmanager
+def bare_server(workers: int) -> Iterator[str]:
+    """bench/bare_app.py served by uvicorn as `roomtemp serve` runs it (httptools, uvloop,
+    `workers` processes): its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port)]
+    flags = ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    process = subprocess.Popen([*command, *flags], env={**os.environ, "PYTHONPATH": os.getcwd()})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def bare_asgi(workers: int, measure: Callable[[str], float]) -> float:
+    """What `measure` (requests/s of single writes) gives against the bare app."""
+    with bare_server(workers) as url:
+        return measure(url)

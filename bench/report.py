@@ -2,13 +2,6 @@
 
 from typing import Any
 
-TARGETS = {
-    "batch_vs_copy": 0.5,
-    "single_vs_commits": 0.5,
-    "single_p99_ms": 50.0,
-    "peak_rss_mb": 200.0,
-}
-
 
 def query_ratios(queries: dict[str, Any]) -> dict[str, float]:
     http, naive = queries["http"], queries["naive"]
@@ -65,16 +58,50 @@ def print_queries(results: dict[str, Any]) -> None:
             print(f"  {name}: naive AVG() / HTTP P365D {faster:>8.1f}  {target}")
 
 
-def ratios(results: dict[str, Any]) -> dict[str, float]:
-    postgres = results["backends"].get("postgres")
-    if not postgres:
-        return {}
-    references = postgres["references"]
-    return {
-        "batch_vs_copy": postgres["batch"]["measurements_per_s"] / references["copy_rows_per_s"],
-        "single_vs_commits": postgres["single_shared"]["requests_per_s"]
-        / references["single_commits_per_s"],
-    }
+# (label, result key, the reference key it is a ratio to, target ratio)
+WRITES = (
+    ("single POST, shared commits", "single_shared", "single_reference"),
+    ("single POST, one commit each", "single_direct", "single_reference"),
+    ("batches of 5,000 (JSON arrays)", "batch", "batch_reference"),
+    ("batches of 5,000 (NDJSON)", "batch_ndjson", "batch_reference"),
+    ("batches of 100,000 (JSON arrays)", "batch_100k", "batch_reference"),
+)
+# Each backend's references, measured in the same run (references.py).
+REFERENCES = {
+    "memory": {"single_reference": ("bare_asgi_per_s", "a bare ASGI app answering 201")},
+    "sqlite": {"batch_reference": ("executemany_rows_per_s", "raw executemany, one transaction")},
+    "postgres": {
+        "single_reference": ("single_commits_per_s", "one-row commits, 32 connections"),
+        "batch_reference": ("copy_rows_per_s", "binary COPY, 4 connections, no FK"),
+    },
+}
+# (backend, result key, minimum ratio to its reference), from issue 14.
+TARGETS = (
+    ("postgres", "batch", 0.6),
+    ("postgres", "batch_ndjson", 0.6),
+    ("postgres", "single_shared", 1.0),
+    ("sqlite", "batch", 0.6),
+    ("sqlite", "batch_ndjson", 0.6),
+    ("memory", "single_direct", 0.6),
+)
+MAX_BATCH_CPU_US = 1.5  # roomtemp's CPU per batch item, PostgreSQL
+MAX_SINGLE_P99_MS = 25.0  # PostgreSQL, shared commits
+MAX_PEAK_RSS_MB = 200.0
+MAX_SINGLE_P99_BESIDE_BATCHES_MS = 50.0  # issue 10 item 2
+
+
+def ratio(run: dict[str, Any], backend: str, key: str) -> float | None:
+    """A write figure over its reference in the same run, where both were measured."""
+    rate_key = "requests_per_s" if key.startswith("single") else "measurements_per_s"
+    reference = dict(WRITES_REFERENCE).get(key)
+    named = REFERENCES.get(backend, {}).get(reference or "")
+    if key not in run or named is None or named[0] not in run["references"]:
+        return None
+    found: float = run[key][rate_key] / run["references"][named[0]]
+    return found
+
+
+WRITES_REFERENCE = [(key, reference) for _, key, reference in WRITES]
 
 
 def _row(name: str, values: list[str]) -> str:
@@ -91,92 +118,145 @@ def _nothing_lost(run: dict[str, Any], in_flight: int = 0) -> str:
     return "LOST" if lost or extra > in_flight else f"ok (+{extra})" if extra else "ok"
 
 
+def _cells(runs: dict[str, dict[str, Any]], key: str, show: Any) -> list[str]:
+    return [show(run[key]) if key in run else "-" for run in runs.values()]
+
+
+def print_writes(results: dict[str, Any]) -> None:
+    runs: dict[str, dict[str, Any]] = results["backends"]
+    print(_row("", list(runs)))
+    for label, key, _ in WRITES:
+        if not any(key in run for run in runs.values()):
+            continue
+        single = key.startswith("single")
+        rate = "requests_per_s" if single else "measurements_per_s"
+        print(label + (", 32 connections, wrk:" if single else ", 4 senders:"))
+        print(_row("  per second", _cells(runs, key, lambda r, rate=rate: f"{r[rate]:,.0f}")))
+        print(
+            _row(
+                "  ratio to the reference",
+                [
+                    "-" if (found := ratio(run, name, key)) is None else f"{found:.3f}"
+                    for name, run in runs.items()
+                ],
+            )
+        )
+        print(
+            _row(
+                "  roomtemp CPU per item, us",
+                _cells(runs, key, lambda r: f"{r['server_cpu_us_per_item']:.2f}"),
+            )
+        )
+        if single:
+            print(
+                _row(
+                    "  p50 / p99 ms",
+                    _cells(runs, key, lambda r: f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}"),
+                )
+            )
+        print(_row("  errors", _cells(runs, key, lambda r: str(r["errors"]))))
+        print(
+            _row(
+                "  stored = acknowledged",
+                _cells(runs, key, lambda r, single=single: _nothing_lost(r, 32 if single else 0)),
+            )
+        )
+        print(
+            _row(
+                "  load generator CPU (cores)",
+                _cells(runs, key, lambda r: f"{r['generator_cpu']:.2f}"),
+            )
+        )
+    if any("single_beside_100k" in run for run in runs.values()):
+        print("single POST, 8 connections, while batches of 100,000 stream in from 4 senders:")
+        beside = "single_beside_100k"
+        print(_row("  requests/s", _cells(runs, beside, lambda r: f"{r['requests_per_s']:,.0f}")))
+        print(
+            _row(
+                "  p50 / p99 ms",
+                _cells(runs, beside, lambda r: f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}"),
+            )
+        )
+        print(
+            _row(
+                "  batch measurements/s",
+                _cells(runs, beside, lambda r: f"{r['batches_per_s']:,.0f}"),
+            )
+        )
+    print(
+        _row(
+            "peak RSS per worker, MB",
+            _cells(
+                runs, "peak_rss_mb_per_worker", lambda peaks: "/".join(f"{mb:.0f}" for mb in peaks)
+            ),
+        )
+    )
+    print("the references, without roomtemp, same machine, same run:")
+    for name, run in runs.items():
+        for reference, description in REFERENCES.get(name, {}).values():
+            if reference in run["references"]:
+                rate = run["references"][reference]
+                print(f"  {name}: {description:<36}{rate:>12,.0f}/s")
+
+
+def print_targets(results: dict[str, Any]) -> None:
+    runs: dict[str, dict[str, Any]] = results["backends"]
+    found = results["ratios"] = {}
+    checks: list[tuple[str, float, str, bool]] = []
+    for backend, key, minimum in TARGETS:
+        if backend in runs and (value := ratio(runs[backend], backend, key)) is not None:
+            found[f"{backend}_{key}"] = value
+            checks.append(
+                (f"{backend} {key} / reference", value, f">= {minimum}", value >= minimum)
+            )
+    postgres = runs.get("postgres", {})
+    for key in ("batch", "batch_ndjson"):
+        if key in postgres:
+            cpu = postgres[key]["server_cpu_us_per_item"]
+            checks.append(
+                (
+                    f"postgres {key} CPU us/item",
+                    cpu,
+                    f"<= {MAX_BATCH_CPU_US}",
+                    cpu <= MAX_BATCH_CPU_US,
+                )
+            )
+    if "single_shared" in postgres:
+        p99 = postgres["single_shared"]["p99_ms"]
+        checks.append(
+            ("postgres single p99 ms", p99, f"<= {MAX_SINGLE_P99_MS:.0f}", p99 <= MAX_SINGLE_P99_MS)
+        )
+    for backend, run in runs.items():
+        if "single_beside_100k" in run:
+            p99 = run["single_beside_100k"]["p99_ms"]
+            target = MAX_SINGLE_P99_BESIDE_BATCHES_MS
+            checks.append(
+                (f"{backend} single p99 ms beside batches", p99, f"<= {target:.0f}", p99 <= target)
+            )
+        if "peak_rss_mb_per_worker" in run:
+            peak = max(run["peak_rss_mb_per_worker"])
+            checks.append(
+                (
+                    f"{backend} peak RSS per worker MB",
+                    peak,
+                    f"<= {MAX_PEAK_RSS_MB:.0f}",
+                    peak <= MAX_PEAK_RSS_MB,
+                )
+            )
+    if checks:
+        print("targets (issue 14):")
+    for check, figure, wanted, met in checks:
+        print(f"  {check:<36}{figure:>10.3f}  (target {wanted}: {_met(met)})")
+
+
 def print_report(results: dict[str, Any]) -> None:
-    backends = results["backends"]
-    names = list(backends)
     machine = results["machine"]
     print(f"\nroomtemp ingest, {results['when']}: {machine['cpu']}, {machine['cores']} cores")
     print("reading and type-checking a batch, us per item:")
     for name, micros in results["parsers_us_per_item"].items():
         print(f"  {name:<36}{micros:>6.2f}")
-    print(_row("", names))
-    runs = [backends[name] for name in names]
-    for label, key in (
-        ("single POST, shared commits", "single_shared"),
-        ("single POST, one commit each", "single_direct"),
-    ):
-        print(label + ", 32 connections, wrk:")
-        print(_row("  requests/s", [f"{run[key]['requests_per_s']:,.0f}" for run in runs]))
-        print(
-            _row(
-                "  p50 / p99 ms",
-                [f"{run[key]['p50_ms']:.1f} / {run[key]['p99_ms']:.1f}" for run in runs],
-            )
-        )
-        print(_row("  errors", [str(run[key]["errors"]) for run in runs]))
-        print(_row("  stored = acknowledged", [_nothing_lost(run[key], 32) for run in runs]))
-        print(_row("  wrk CPU (cores)", [f"{run[key]['generator_cpu']:.2f}" for run in runs]))
-    print("batches of 5,000, 4 senders:")
-    print(_row("  measurements/s", [f"{run['batch']['measurements_per_s']:,.0f}" for run in runs]))
-    print(_row("  errors", [str(run["batch"]["errors"]) for run in runs]))
-    print(_row("  stored = acknowledged", [_nothing_lost(run["batch"]) for run in runs]))
-    print(_row("  sender CPU (cores)", [f"{run['batch']['generator_cpu']:.2f}" for run in runs]))
-    print("batches of 100,000, 4 senders:")
-    print(
-        _row(
-            "  measurements/s", [f"{run['batch_100k']['measurements_per_s']:,.0f}" for run in runs]
-        )
-    )
-    print(_row("  stored = acknowledged", [_nothing_lost(run["batch_100k"]) for run in runs]))
-    print(
-        _row(
-            "peak RSS per worker, MB",
-            ["/".join(f"{mb:.0f}" for mb in run["peak_rss_mb_per_worker"]) for run in runs],
-        )
-    )
-    references = backends.get("postgres", {}).get("references")
-    if references:
-        print("PostgreSQL itself, no HTTP, same machine, same run:")
-        print(
-            f"  binary COPY, 4 connections:          {references['copy_rows_per_s']:>12,.0f} rows/s"
-        )
-        print(
-            f"  one-row INSERT commits, 32 conns:    "
-            f"{references['single_commits_per_s']:>12,.0f} commits/s"
-        )
-    found = ratios(results)
-    results["ratios"] = found
-    if found:
-        postgres = backends["postgres"]
-        print("targets (PostgreSQL):")
-        checks = [
-            (
-                "batch / raw COPY",
-                found["batch_vs_copy"],
-                f">= {TARGETS['batch_vs_copy']}",
-                found["batch_vs_copy"] >= TARGETS["batch_vs_copy"],
-            ),
-            (
-                "single / raw commits",
-                found["single_vs_commits"],
-                f">= {TARGETS['single_vs_commits']}",
-                found["single_vs_commits"] >= TARGETS["single_vs_commits"],
-            ),
-            (
-                "single p99 ms",
-                postgres["single_shared"]["p99_ms"],
-                f"<= {TARGETS['single_p99_ms']:.0f}",
-                postgres["single_shared"]["p99_ms"] <= TARGETS["single_p99_ms"],
-            ),
-            (
-                "peak RSS per worker MB",
-                max(postgres["peak_rss_mb_per_worker"]),
-                f"<= {TARGETS['peak_rss_mb']:.0f}",
-                max(postgres["peak_rss_mb_per_worker"]) <= TARGETS["peak_rss_mb"],
-            ),
-        ]
-        for name, value, target, met in checks:
-            print(f"  {name:<28}{value:>10.3f}  (target {target}: {'met' if met else 'NOT met'})")
+    print_writes(results)
+    print_targets(results)
     print_queries(results)
 
 

@@ -1,13 +1,18 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
+from roomtemp.domain.columns import UNIT_ORDER, Columns, Readings, from_micros, to_micros
 from roomtemp.domain.measurements import (
+    EARLIEST,
+    LATEST,
     ConflictingMeasurements,
     InvalidRoomId,
     Measurement,
@@ -16,6 +21,7 @@ from roomtemp.domain.measurements import (
     check_room_id,
     format_ts,
 )
+from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import (
     ABSOLUTE_ZERO,
     Unit,
@@ -51,11 +57,19 @@ class InvalidMeasurement(ValueError):
         self.problems = problems
 
 
-class InvalidBatch(ValueError):
-    """Items of a batch break rules; `problems` pairs each with its index. Nothing is stored."""
+# Items of a batch explained one by one when they break rules: an answer lists no more.
+EXPLAINED_ITEMS = 100
 
-    def __init__(self, problems: list[tuple[int, FieldProblem]]) -> None:
-        super().__init__(f"{len({index for index, _ in problems})} items are invalid")
+
+class InvalidBatch(ValueError):
+    """Items of a batch break rules; `problems` pairs each with its index (those of the first
+    failing items), `invalid` counts them all. Nothing is stored."""
+
+    def __init__(
+        self, problems: list[tuple[int, FieldProblem]], invalid: int | None = None
+    ) -> None:
+        count = len({index for index, _ in problems}) if invalid is None else invalid
+        super().__init__(f"{count} items are invalid")
         self.problems = problems
 
 
@@ -65,19 +79,6 @@ class ConflictingBatch(Exception):
     def __init__(self, indices: list[int]) -> None:
         super().__init__(f"{len(indices)} items conflict with stored measurements")
         self.indices = indices
-
-
-class Posted(Protocol):
-    """A measurement as it arrives: any object with these attributes (wire models are)."""
-
-    @property
-    def room_id(self) -> str: ...
-    @property
-    def v(self) -> float: ...
-    @property
-    def u(self) -> str: ...
-    @property
-    def ts(self) -> datetime | None: ...
 
 
 def validate(
@@ -126,20 +127,88 @@ def validate(
     return Measurement(room_id, utc, kelvin)
 
 
-def validate_batch(items: Sequence[Posted], *, now: datetime, limits: Limits) -> list[Measurement]:
-    """Every item validated; InvalidBatch names every item that breaks a rule."""
-    measurements: list[Measurement] = []
-    problems: list[tuple[int, FieldProblem]] = []
-    for index, item in enumerate(items):
-        try:
-            measurements.append(
-                validate(item.room_id, item.v, item.u, item.ts, now=now, limits=limits)
-            )
-        except InvalidMeasurement as error:
-            problems.extend((index, problem) for problem in error.problems)
-    if problems:
-        raise InvalidBatch(problems)
-    return measurements
+_ZEROS = np.array([ABSOLUTE_ZERO[unit] for unit in UNIT_ORDER])
+_CELSIUS, _FAHRENHEIT = UNIT_ORDER.index(Unit.CELSIUS), UNIT_ORDER.index(Unit.FAHRENHEIT)
+_EARLIEST, _LATEST = to_micros(EARLIEST), to_micros(LATEST)
+
+
+def validate_readings(readings: Readings, *, now: datetime, limits: Limits) -> Columns:
+    """The rules of validate(), checked for a whole batch at once: the measurements to store,
+    in kelvin; InvalidBatch counts every item that breaks a rule and explains the first ones."""
+    columns, invalid = sort_out(readings, now=now, limits=limits)
+    if invalid.any():
+        failing = np.flatnonzero(invalid)
+        problems = [
+            (index, problem)
+            for index in failing[:EXPLAINED_ITEMS].tolist()
+            for problem in _explained(readings, index, now, limits)
+        ]
+        raise InvalidBatch(problems, len(failing))
+    return columns
+
+
+def sort_out(
+    readings: Readings, *, now: datetime, limits: Limits
+) -> tuple[Columns, npt.NDArray[np.bool_]]:
+    """The valid items, in kelvin, as columns; and which items break a rule of validate(), for
+    a protocol that stores what is valid and reports the rest (InfluxDB's partial writes)."""
+    given: dict[str, int] = {}
+    posted = np.array([given.setdefault(r, len(given)) for r in readings.room_ids], np.int32)
+    # Each room id as the room it names (check_room_id's), or None: two spellings of one room
+    # are one room.
+    rooms: dict[str, int] = {}
+    named = [_room_of(room_id) for room_id in given]
+    codes = np.array(
+        [-1 if r is None else rooms.setdefault(r, len(rooms)) for r in named], np.int64
+    )
+    values, units, micros = readings.values, readings.units, readings.micros
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, refused below
+        kelvin = np.where(
+            units == _CELSIUS,
+            values + 273.15,
+            np.where(units == _FAHRENHEIT, (values + 459.67) * 5 / 9, values),
+        )  # the very operations of to_kelvin(), so the very same floats
+        invalid = (
+            (codes[posted] < 0)
+            | ~(values >= _ZEROS[units])  # NaN too
+            | (kelvin > limits.max_kelvin)
+            | (micros < _EARLIEST)
+            | (micros >= _LATEST)
+            | (micros - to_micros(now) > limits.max_future_skew // MICROSECOND)
+        )
+    valid = ~invalid
+    return Columns.of_valid(
+        list(rooms), codes[posted][valid], micros[valid], kelvin[valid]
+    ), invalid
+
+
+def _room_of(room_id: str) -> str | None:
+    try:
+        return check_room_id(room_id)
+    except InvalidRoomId:
+        return None
+
+
+def _explained(readings: Readings, index: int, now: datetime, limits: Limits) -> list[FieldProblem]:
+    """What validate() says of item `index`."""
+    micros = int(readings.micros[index])
+    try:
+        ts: datetime | None = from_micros(micros)
+    except OverflowError:  # beyond Python's years 1-9999 once in UTC
+        ts = None
+    try:
+        validate(
+            readings.room_ids[index],
+            float(readings.values[index]),
+            UNIT_ORDER[readings.units[index]],
+            ts,
+            now=now,
+            limits=limits,
+        )
+    except InvalidMeasurement as error:
+        return error.problems
+    assert ts is None  # nothing else passes validate() here and fails above
+    return [FieldProblem("ts", f"a ts outside the years {EARLIEST.year} to {LATEST.year}")]
 
 
 async def record(store: MeasurementStore, new: Measurement) -> None:
@@ -171,11 +240,11 @@ async def recording(store: MeasurementStore, settings: Settings) -> AsyncIterato
         await shared.close()
 
 
-async def record_batch(store: MeasurementStore, batch: Sequence[Measurement]) -> WriteResult:
+async def record_batch(store: MeasurementStore, batch: Columns) -> WriteResult:
     """Store a validated batch all or nothing, in one transaction. Items already stored, or
     repeated within the batch, with the same value count as duplicates; ConflictingBatch
     names the items that conflict."""
     try:
-        return await store.add(batch)
+        return await store.add_columns(batch)
     except ConflictingMeasurements as error:
         raise ConflictingBatch(error.indices) from None

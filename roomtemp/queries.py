@@ -3,15 +3,17 @@ buckets, from rollups wherever whole buckets fit and raw measurements only where
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from itertools import pairwise
 
 from roomtemp.domain.measurements import EmptyWindow, UnknownRoom
 from roomtemp.domain.rollups import (
     HOUR,
     MICROSECOND,
-    WIDTHS,
+    Piece,
     Summary,
-    ceil_to,
+    cover,
+    finer_than_hours,
     floor_to,
     merge_all,
     plan,
@@ -60,59 +62,43 @@ async def series(
     raw_from: datetime | None = None,
 ) -> Series:
     """The room's measurements with since <= ts <= until, summarised per bucket: bucket i holds
-    edges[i] <= ts < edges[i + 1]. Buckets are built from rollups of the coarsest width that
-    every edge falls on (hours if none does); raw measurements are read only inside the rollup
-    buckets that an edge cuts, and before `raw_from` not even there: such a rollup bucket then
-    counts whole, in the bucket where it starts."""
-    end = until + MICROSECOND
-    inner = [edge for edge in edges if since < edge < end]
-    width = next((w for w in WIDTHS if all(floor_to(e, w) == e for e in inner)), HOUR)
-    cut = _cut(since, end, inner, width)
-    widened = [(start, stop) for start, stop in cut if raw_from is not None and start < raw_from]
-    exact_cut = [stretch for stretch in cut if stretch not in widened]
-    rows = await store.buckets(room_id, width, floor_to(since, width), ceil_to(end, width))
-    summaries = [
-        (start, summary)
-        for start, summary in rows
-        if _within(start, widened)
-        or (since <= start and start + width <= end and not _within(start, exact_cut))
-    ]
-    raw = await store.raw_in(room_id, [(max(a, since), min(b, end)) for a, b in exact_cut])
-    summaries += [(ts, Summary(1, kelvin, kelvin, kelvin, ts, ts)) for ts, kelvin in raw]
+    edges[i] <= ts < edges[i + 1]. Each bucket is covered as `plan` covers a window, whole
+    rollup buckets wherever they fit and raw rows only where an edge cuts a quarter hour, and
+    the database summarises every piece: nothing is aggregated here but a few summaries per
+    bucket. Before `raw_from` a cut quarter hour counts its whole hour, in the bucket where
+    that hour starts."""
+    pieces, owners, widened = _pieces(since, until + MICROSECOND, edges, raw_from)
     points: dict[int, Summary] = {}
-    for ts, summary in summaries:
-        index = max(bisect_right(edges, ts) - 1, 0)
-        known = points.get(index)
-        points[index] = summary if known is None else known.merge(summary)
+    for owner, summary in zip(owners, await store.summarise(room_id, pieces), strict=True):
+        if summary is not None:
+            known = points.get(owner)
+            points[owner] = summary if known is None else known.merge(summary)
     if not points and not await store.has_room(room_id):
         raise UnknownRoom(room_id)
     return Series([(edges[index], points[index]) for index in sorted(points)], not widened)
 
 
-def _cut(
-    since: datetime, end: datetime, inner: list[datetime], width: timedelta
-) -> list[tuple[datetime, datetime]]:
-    """The rollup buckets [start, stop) that a series edge, or the window's own start or end,
-    falls inside rather than on; touching ones joined."""
-    cut: list[tuple[datetime, datetime]] = []
-    for edge in (since, *inner, end):
-        start = floor_to(edge, width)
-        if start == edge:
-            continue
-        if cut and start <= cut[-1][1]:
-            cut[-1] = (cut[-1][0], start + width)
-        else:
-            cut.append((start, start + width))
-    return cut
-
-
-def _within(ts: datetime, stretches: list[tuple[datetime, datetime]]) -> bool:
-    """Whether ts lies in one of the stretches (sorted, apart)."""
-    index = bisect_right(stretches, (ts, _LATEST)) - 1
-    return index >= 0 and ts < stretches[index][1]
-
-
-_LATEST = datetime.max.replace(tzinfo=UTC)
+def _pieces(
+    since: datetime, end: datetime, edges: list[datetime], raw_from: datetime | None
+) -> tuple[list[Piece], list[int], bool]:
+    """(the pieces covering since <= ts < end, the bucket each belongs to, whether any was
+    widened to whole hours before the retention horizon)."""
+    pieces: list[Piece] = []
+    owners: list[int] = []
+    hours: dict[datetime, int] = {}  # widened: each hour once, in the bucket where it starts
+    for index, (start, stop) in enumerate(pairwise(edges)):
+        for piece in cover(max(start, since), min(stop, end)):
+            if raw_from is None or not finer_than_hours(piece, raw_from):
+                pieces.append(piece)
+                owners.append(index)
+                continue
+            hour = floor_to(piece.start, HOUR)
+            while hour < piece.end:
+                hours.setdefault(hour, max(bisect_right(edges, hour) - 1, 0))
+                hour += HOUR
+    pieces += [Piece(hour, hour + HOUR, HOUR) for hour in hours]
+    owners += hours.values()
+    return pieces, owners, bool(hours)
 
 
 async def _not_found(

@@ -1,11 +1,15 @@
-"""The write path's rules, called directly: validate one measurement, validate a batch, and
-how single writes are recorded."""
+"""The write path's rules, called directly: validate one measurement, validate a batch (on
+whole columns, the rules of validate() item by item), and how single writes are recorded."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from roomtemp.domain.columns import UNIT_CODES, UNIT_ORDER, Readings, from_micros, to_micros
 from roomtemp.domain.measurements import Measurement
 from roomtemp.ingestion import (
     InvalidBatch,
@@ -13,8 +17,9 @@ from roomtemp.ingestion import (
     Limits,
     recording,
     shares_commits,
+    sort_out,
     validate,
-    validate_batch,
+    validate_readings,
 )
 from roomtemp.settings import Settings
 from roomtemp.storage.memory import InMemoryStore
@@ -89,26 +94,101 @@ def validate_should_name_every_rule_broken_at_once() -> None:
     assert sorted(fields_of(refused.value)) == ["room_id", "ts", "u", "v"]
 
 
-def validate_batch_should_validate_every_item_in_order() -> None:
-    batch = validate_batch([Item("A", 293.15), Item("B", 20.0, "C")], now=NOW, limits=LIMITS)
-    assert [(m.room_id, m.ts) for m in batch] == [("A", NOW), ("B", NOW)]
+def readings_of(items: list[Item]) -> Readings:
+    return Readings(
+        [item.room_id for item in items],
+        np.array([item.v for item in items], np.float64),
+        np.array([UNIT_CODES[item.u] for item in items], np.uint8),
+        np.array([to_micros(item.ts or NOW) for item in items], np.int64),
+    )
 
 
-def validate_batch_should_name_each_invalid_item_by_index() -> None:
-    items = [Item("A", 293.15), Item("", 293.15), Item("C", -1.0), Item("D", -1.0, "Q")]
+def validate_readings_should_validate_every_item_in_order() -> None:
+    batch = validate_readings(
+        readings_of([Item("A", 293.15), Item("B", 20.0, "C")]), now=NOW, limits=LIMITS
+    )
+    assert [(m.room_id, m.ts, m.kelvin) for m in batch.measurements()] == [
+        ("A", NOW, 293.15),
+        ("B", NOW, 293.15),
+    ]
+
+
+def validate_readings_should_name_each_invalid_item_by_index() -> None:
+    items = [Item("A", 293.15), Item("", 293.15), Item("C", -1.0), Item("", -500.0, "F")]
     with pytest.raises(InvalidBatch) as refused:
-        validate_batch(items, now=NOW, limits=LIMITS)
+        validate_readings(readings_of(items), now=NOW, limits=LIMITS)
     assert [(index, problem.field) for index, problem in refused.value.problems] == [
         (1, "room_id"),
         (2, "v"),
-        (3, "u"),
+        (3, "room_id"),
         (3, "v"),
     ]
     assert str(refused.value) == "3 items are invalid"
 
 
-def validate_batch_of_nothing_should_be_nothing() -> None:
-    assert validate_batch([], now=NOW, limits=LIMITS) == []
+def validate_readings_of_nothing_should_be_nothing() -> None:
+    assert len(validate_readings(readings_of([]), now=NOW, limits=LIMITS)) == 0
+
+
+EDGES = [
+    datetime(1900, 1, 1, tzinfo=UTC),
+    datetime(9000, 1, 1, tzinfo=UTC),
+    NOW,
+    NOW + LIMITS.max_future_skew,
+]
+
+rooms = st.sampled_from(["hall", "Küche", "", "x" * 128, "x" * 129, "tab\there", "bell\x07"])
+values = st.one_of(
+    st.floats(allow_nan=True),
+    st.sampled_from([0.0, -273.15, -459.67, 1273.15, 1000.0, 1832.0, 2000.0, -1e-300]),
+)
+units = st.sampled_from(sorted(UNIT_CODES))
+stamps = st.one_of(
+    st.sampled_from(EDGES).flatmap(
+        lambda edge: st.integers(-2, 2).map(lambda micros: edge + timedelta(microseconds=micros))
+    ),
+    st.datetimes(
+        min_value=datetime(1800, 1, 1), max_value=datetime(9500, 1, 1), timezones=st.just(UTC)
+    ),
+)
+items = st.lists(st.tuples(rooms, values, units, stamps), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=items)
+def columns_should_refuse_and_store_exactly_what_validate_does(
+    items: list[tuple[str, float, str, datetime]],
+) -> None:
+    readings = Readings(
+        [room for room, _, _, _ in items],
+        np.array([value for _, value, _, _ in items], np.float64),
+        np.array([UNIT_CODES[unit] for _, _, unit, _ in items], np.uint8),
+        np.array([to_micros(ts) for _, _, _, ts in items], np.int64),
+    )
+    expected, failing = [], []
+    for index, (room, value, unit, ts) in enumerate(items):
+        try:
+            expected.append(validate(room, value, unit, ts, now=NOW, limits=LIMITS))
+        except InvalidMeasurement as error:
+            failing.append((index, error.problems))
+    valid, invalid = sort_out(readings, now=NOW, limits=LIMITS)
+    assert np.flatnonzero(invalid).tolist() == [index for index, _ in failing]
+    assert valid.measurements() == expected
+    assert sorted(valid.names) == sorted({m.room_id for m in expected})
+    if failing:
+        with pytest.raises(InvalidBatch) as raised:
+            validate_readings(readings, now=NOW, limits=LIMITS)
+        assert raised.value.problems == [
+            (index, problem) for index, problems in failing for problem in problems
+        ]
+        assert str(raised.value) == f"{len(failing)} items are invalid"
+        return
+    columns = validate_readings(readings, now=NOW, limits=LIMITS)
+    assert columns.measurements() == expected
+    assert [UNIT_ORDER[code] for code in readings.units] == [
+        unit.upper() for _, _, unit, _ in items
+    ]
+    assert all(from_micros(to_micros(m.ts)) == m.ts for m in expected)
 
 
 @pytest.mark.parametrize("shared", [True, False])

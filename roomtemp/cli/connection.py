@@ -134,6 +134,14 @@ def get_json(
     client: httpx.Client, path: str, params: dict[str, str], reconnect_for: float = RECONNECT_FOR
 ) -> Any:
     """GET `path`: its JSON on 200, a ClientError otherwise."""
+    return get_ok(client, path, params, reconnect_for).json()
+
+
+def get_ok(
+    client: httpx.Client, path: str, params: dict[str, str], reconnect_for: float = RECONNECT_FOR
+) -> httpx.Response:
+    """GET `path`: the answer on 200 (its Link header names a next page), a ClientError
+    otherwise."""
     reconnection = Reconnection(client.base_url, reconnect_for)
     while True:
         try:
@@ -143,7 +151,7 @@ def get_json(
             continue
         if response.status_code != 200:
             raise error_of(response)
-        return response.json()
+        return response
 
 
 def batch_answer(response: httpx.Response) -> BatchAnswer:

@@ -202,6 +202,10 @@ def serve(args: argparse.Namespace) -> int:
             # their commits) for at most this long, then runs the lifespan's shutdown, which
             # closes the store. Below Docker's 10 s between SIGTERM and SIGKILL by default.
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # uvicorn kills a worker that has not answered its supervisor for 5 s by default;
+            # on a loaded 2-core machine a worker's start-up alone (imports, pool) took 5.5 s,
+            # and a replacement started during a database outage then took the server down.
+            timeout_worker_healthcheck=30,
         )
     return 0
 

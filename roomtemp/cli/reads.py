@@ -8,9 +8,10 @@ import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from roomtemp.cli.arguments import duration, server_of, server_options
-from roomtemp.cli.connection import get_json, room_path
+from roomtemp.cli.connection import get_json, get_ok, room_path
 
 if TYPE_CHECKING:
     from roomtemp.cli.arguments import Commands
@@ -107,14 +108,16 @@ def run_series(args: argparse.Namespace) -> int:
 
 
 def run_rooms(args: argparse.Namespace) -> int:
-    params = given(args, "unit")
+    params = {**given(args, "unit"), "limit": "10000"}
+    rooms: list[dict[str, Any]] = []
     with server_of(args).client() as client:
-        answer = get_json(client, "/rooms", params)
-        rooms = answer if isinstance(answer, list) else answer["items"]
-        # A page of rooms ({"items", "next"}, API.md) leads to the next one.
-        while isinstance(answer, dict) and answer.get("next"):
-            answer = get_json(client, "/rooms", {**params, "cursor": answer["next"]})
-            rooms += answer["items"]
+        answer = get_ok(client, "/rooms", params)
+        rooms += answer.json()
+        # While more follow, a page names the next in its Link header (rel="next").
+        while following := answer.links.get("next", {}).get("url"):
+            cursor = parse_qs(urlsplit(following).query)["cursor"][0]
+            answer = get_ok(client, "/rooms", {**params, "cursor": cursor})
+            rooms += answer.json()
     if args.json:
         print(json.dumps(rooms, ensure_ascii=False, indent=2))
         return 0

@@ -63,14 +63,21 @@ async def simulate(server: Server, plan: Plan, out: TextIO = sys.stdout) -> None
 
 
 async def last_seen(client: httpx.AsyncClient) -> dict[str, datetime]:
-    """Each room's latest measurement on the server."""
-    try:
-        response = await client.get("/rooms")
-    except httpx.TransportError as error:
-        raise unreachable(client.base_url, error) from None
-    if response.status_code != 200:
-        raise error_of(response)
-    return {room["room_id"]: datetime.fromisoformat(room["last_ts"]) for room in response.json()}
+    """Each room's latest measurement on the server (GET /rooms, page after page)."""
+    found: dict[str, datetime] = {}
+    page: str | None = "/rooms?limit=10000"
+    while page is not None:
+        try:
+            response = await client.get(page)
+        except httpx.TransportError as error:
+            raise unreachable(client.base_url, error) from None
+        if response.status_code != 200:
+            raise error_of(response)
+        found.update(
+            (room["room_id"], datetime.fromisoformat(room["last_ts"])) for room in response.json()
+        )
+        page = response.links.get("next", {}).get("url")
+    return found
 
 
 async def backfill(

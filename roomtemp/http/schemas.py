@@ -5,7 +5,7 @@ true; a ts must be RFC 3339 text, not 1700000000, which would be a guess between
 milliseconds), and measured at 0.25 µs per batch item against pydantic's 1.8-3 µs. Answers are
 pydantic models, which FastAPI serialises and documents by itself.
 
-Names: a body a client sends is Posted* (it satisfies ingestion.Posted); an answer is named for
+Names: a body a client sends is Posted*; an answer is named for
 what it holds (StoredMeasurement, Average, Series, RoomSummary, Page of Readings), never *In or
 *Out.
 """
@@ -22,7 +22,7 @@ from roomtemp.domain.units import Unit
 UNIT_DESCRIPTION = "K (kelvin), C (Celsius) or F (Fahrenheit), case-insensitive"
 
 
-class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True):
+class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """One measurement as posted to /measurements/{room_id}."""
 
     v: Annotated[
@@ -48,8 +48,22 @@ class PostedMeasurement(msgspec.Struct, forbid_unknown_fields=True):
     ) = None
 
 
-class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True):
-    """One measurement of a batch: the same, with its room."""
+class PostedItem(PostedMeasurement, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """One measurement of a batch: the same, with its room, and its ts as text: a batch's
+    timestamps are read all at once (domain/rfc3339.py)."""
+
+    # Text here, where the single endpoint's is a datetime.
+    ts: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="RFC 3339; without a timezone it means UTC; absent means now",
+                examples=["2026-11-27T14:00:00Z"],
+                extra_json_schema={"format": "date-time"},
+            ),
+        ]
+        | None
+    ) = None  # type: ignore[assignment]
 
     room_id: Annotated[
         str,
@@ -207,6 +221,13 @@ class Series(BaseModel):
     points: list[Point] = Field(description="one per non-empty bucket, in time order")
 
 
+class WindowSummary(BaseModel):
+    v: float = Field(description="the mean")
+    min: float
+    max: float
+    count: int
+
+
 class RoomSummary(BaseModel):
     room_id: str
     count: int = Field(description="measurements ever stored")
@@ -214,6 +235,10 @@ class RoomSummary(BaseModel):
     last_ts: datetime
     last_v: float = Field(description="the value at last_ts")
     u: Unit
+    window: WindowSummary | None = Field(
+        default=None,
+        description="with ?window= only: the room over that last duration (null: nothing then)",
+    )
 
 
 class Reading(BaseModel):

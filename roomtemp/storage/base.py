@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from roomtemp.domain.access import AccessToken
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import Measurement
 from roomtemp.domain.rollups import Piece, Summary
 
@@ -59,6 +60,9 @@ class MeasurementStore(TokenStore, Protocol):
         stored, or repeated in `measurements`, with the same value is a duplicate and stored
         as nothing; with another value, ConflictingMeasurements names its index."""
 
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        """add(), for a batch given as columns: the path of large batches."""
+
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         """Store each one that does not conflict, all in one durable transaction; the indices
         of those that conflict (their room and ts hold, or are given, another value)."""
@@ -77,14 +81,15 @@ class MeasurementStore(TokenStore, Protocol):
     ) -> list[tuple[datetime, float]]:
         """The room's first `limit` measurements (ts, kelvin) with start <= ts < end, in order."""
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        """The room's measurements (ts, kelvin) with start <= ts < end for any of the ranges
-        (sorted, apart), in order, in one round trip."""
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        """The rooms that ever had a measurement, by room_id in code point order: those after
+        `after`, at most `limit` of them."""
 
-    async def rooms(self) -> list[Room]:
-        """Every room that ever had a measurement, in no particular order."""
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        """Each room's measurements in all the pieces summarised, for the rooms that have
+        any, in one round trip."""
 
     async def has_room(self, room_id: str) -> bool:
         """Whether the room has ever had a measurement stored."""

@@ -8,8 +8,9 @@ from math import fsum
 from typing import Generic, TypeVar
 
 from roomtemp.domain.access import AccessToken, TokenNameTaken
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
-from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas, later
+from roomtemp.domain.rollups import TOTAL, Delta, Piece, Summary, deltas, later, merge_all
 from roomtemp.storage.base import Room, WriteResult
 
 V = TypeVar("V")
@@ -55,6 +56,9 @@ class InMemoryStore:
             raise ConflictingMeasurements(conflicts)
         self._insert(new)
         return WriteResult(stored=len(new), duplicates=len(measurements) - len(new))
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        return await self.add(columns.measurements())
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         new, conflicts = self._sort_out(measurements)
@@ -125,21 +129,19 @@ class InMemoryStore:
             return []
         return [(ts, room.raw.values[ts]) for ts in room.raw.between(start, end)[:limit]]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        room = self._rooms.get(room_id)
-        if room is None:
-            return []
-        values = room.raw.values
-        return [(ts, values[ts]) for start, end in ranges for ts in room.raw.between(start, end)]
-
-    async def rooms(self) -> list[Room]:
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        names = sorted(name for name in self._rooms if after is None or name > after)
         found = []
-        for room_id, room in self._rooms.items():
-            total = next(iter(room.rollups[TOTAL].values.values()))
+        for room_id in names[:limit]:
+            total = next(iter(self._rooms[room_id].rollups[TOTAL].values.values()))
             found.append(Room(room_id, total.summary, total.last_kelvin))
         return found
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        found = {room_id: merge_all(await self.summarise(room_id, pieces)) for room_id in room_ids}
+        return {room_id: summary for room_id, summary in found.items() if summary is not None}
 
     async def has_room(self, room_id: str) -> bool:
         return room_id in self._rooms

@@ -101,7 +101,12 @@ def the_chart_should_draw_a_point_for_each_bucket_of_the_range(
     open_dashboard(page, server)
     expect(page.locator("#chart-title")).to_have_text(LIVING_ROOM)
     chart = page.locator("#chart")
-    expect(chart).to_have_attribute("data-points", str(READINGS_A_DAY))  # 5-minute buckets
+    # A reading every 10 minutes, in quarter-hour buckets: one or two in each.
+    quarters = httpx.get(
+        f"{server.url}/measurements/{quote(LIVING_ROOM)}/series/P1D", params={"bucket": "PT15M"}
+    ).json()["points"]
+    assert len(quarters) in (96, 97)
+    expect(chart).to_have_attribute("data-points", str(len(quarters)))
     assert painted_pixels(page) > 1000
     page.get_by_role("button", name="1 h", exact=True).click()
     expect(chart).to_have_attribute("data-points", "6")  # 0, 10, ... 50 minutes ago
@@ -206,4 +211,45 @@ def an_empty_server_should_say_how_to_add_data(page: Page, errors: list[str]) ->
             f"{empty.url}/measurements/Living%20room"
         )
         expect(page.locator("#rooms")).to_be_hidden()
+    assert errors == []
+
+
+MANY_ROOMS = 1_000
+
+
+@pytest.fixture(scope="module")
+def crowded() -> Iterator[Server]:
+    """A server with a thousand rooms, a measurement each."""
+    now = datetime.now(UTC)
+    items = [item(f"room {index:04}", 1, 20.0 + index % 5, now) for index in range(MANY_ROOMS)]
+    with running_server("memory://") as running:
+        response = httpx.post(f"{running.url}/measurements", json=items)
+        assert response.status_code == 200, response.text
+        yield running
+
+
+def many_rooms_should_be_shown_a_page_at_a_time_from_one_request_each(
+    page: Page, crowded: Server, errors: list[str]
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path))
+    page.goto(crowded.url)
+    expect(page.locator("#status")).to_contain_text("Updated")
+    rows = page.locator("#room-rows .room-name")
+    expect(rows).to_have_count(50)
+    assert rows.first.inner_text() == "room 0000"
+    expect(page.locator("#page-range")).to_have_text("Rooms 1\u201350")
+    # The table is one request; the chart of the first room another; nothing per room.
+    assert [path for path in asked if path.startswith(("/rooms", "/measurements"))] == [
+        "/rooms",
+        "/measurements/room%200000/series/P1D",
+    ]
+    assert room_row(page, "room 0001")["min"] == shown(21.0, Unit.CELSIUS)
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#page-range")).to_have_text("Rooms 51\u2013100")
+    expect(rows.first).to_have_text("room 0050")
+    expect(page.get_by_role("button", name="Previous")).to_be_enabled()
+    page.get_by_role("button", name="Previous").click()
+    expect(rows.first).to_have_text("room 0000")
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
     assert errors == []

@@ -55,6 +55,20 @@ def reads_should_print_tables_and_json_with_the_token_from_a_file(tmp_path: Path
         assert rooms.stdout.splitlines()[1].split()[:3] == ["Hall", "295.10", "K"]
 
 
+def rooms_should_list_every_page(tmp_path: Path) -> None:
+    """More rooms than a page holds (10,000): the command follows the Link to the next."""
+    now = datetime.now(UTC).isoformat()
+    body = [{"room_id": f"room {n:05}", "v": 290.0, "ts": now} for n in range(10_003)]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with running_server("memory://", env={"ROOMTEMP_ADMIN_TOKEN": TOKEN}) as server:
+        response = httpx.post(f"{server.url}/measurements", json=body, headers=headers)
+        assert response.status_code == 200
+        listed = run("rooms", "--json", "--url", server.url, env={"ROOMTEMP_TOKEN": TOKEN})
+    assert listed.returncode == 0, listed.stderr
+    rooms = [room["room_id"] for room in json.loads(listed.stdout)]
+    assert rooms == [f"room {n:05}" for n in range(10_003)]
+
+
 def a_read_should_say_what_the_server_refused() -> None:
     with running_server("memory://", env={"ROOMTEMP_ADMIN_TOKEN": TOKEN}) as server:
         no_token = run("rooms", "--url", server.url)

@@ -8,6 +8,7 @@ from roomtemp.domain.rollups import (
     EPOCH,
     HOUR,
     MICROSECOND,
+    QUARTER,
     TOTAL,
     Summary,
     ceil_to,
@@ -53,9 +54,9 @@ def plan_should_cover_the_window_exactly_with_raw_rows_only_at_its_edges(
     assert (planned.start, planned.end, planned.exact) == (since, until, True)
 
 
-def plan_of_a_year_should_read_days_between_hours_between_raw_edges() -> None:
+def plan_of_a_year_should_read_days_between_hours_between_quarters_between_raw_edges() -> None:
     widths = [piece.width for piece in plan(T - timedelta(days=365), T).pieces]
-    assert widths == [None, HOUR, DAY, HOUR, None]
+    assert widths == [None, QUARTER, HOUR, DAY, HOUR, QUARTER, None]
 
 
 def plan_should_widen_edges_before_the_retention_horizon_to_whole_hours() -> None:
@@ -64,7 +65,9 @@ def plan_should_widen_edges_before_the_retention_horizon_to_whole_hours() -> Non
     assert not planned.exact
     assert planned.start == floor_to(since, HOUR)
     assert planned.end == until  # the right edge is after the horizon: still raw, still exact
-    assert [piece.width for piece in planned.pieces] == [HOUR, HOUR, DAY, HOUR, None]
+    # The raw edge and the quarter after it both widen into the one hour they share.
+    assert [piece.width for piece in planned.pieces] == [HOUR, HOUR, DAY, HOUR, QUARTER, None]
+    assert all(a.end == b.start for a, b in itertools.pairwise(planned.pieces))
 
 
 def plan_of_a_window_wholly_before_the_horizon_should_cover_its_whole_hours() -> None:
@@ -75,7 +78,7 @@ def plan_of_a_window_wholly_before_the_horizon_should_cover_its_whole_hours() ->
     assert planned.end == ceil_to(until, HOUR) - MICROSECOND
 
 
-def deltas_should_sum_each_hour_day_and_total_and_keep_the_latest_value() -> None:
+def deltas_should_sum_each_quarter_hour_day_and_total_and_keep_the_latest_value() -> None:
     rows = [
         ("hall", T, 290.0),
         ("hall", T - timedelta(minutes=1), 300.0),
@@ -91,4 +94,6 @@ def deltas_should_sum_each_hour_day_and_total_and_keep_the_latest_value() -> Non
     total = found[("hall", TOTAL, EPOCH)]
     assert (total.summary.count, total.last_kelvin) == (3, 290.0)
     assert found[("kitchen", TOTAL, EPOCH)].summary.count == 1
-    assert len(found) == 4 + 3  # hall: 2 hours, a day, its total; kitchen: hour, day, total
+    assert found[("hall", QUARTER, floor_to(T, QUARTER))].summary == hour.summary
+    # hall: 2 quarters, 2 hours, a day, its total; kitchen: a quarter, hour, day, total
+    assert len(found) == 6 + 4

@@ -104,6 +104,46 @@ async def rooms_should_list_every_room_sorted_with_its_latest(client: httpx.Asyn
     assert kitchen["last_v"] == pytest.approx(301.0 - 273.15)
 
 
+async def rooms_should_come_in_pages_named_by_the_link_header(
+    client: httpx.AsyncClient,
+) -> None:
+    names = ["Zimmer", "attic", "Äpfel", "Büro", "hall", "Ω", "Floor 2/Room 5", "10", "9"]
+    for name in names:
+        await store(client, name, {1: 290.0})
+    seen: list[str] = []
+    path: str | None = "/rooms?limit=4&unit=C"
+    while path is not None:
+        response = await client.get(path)
+        assert response.status_code == 200
+        page = response.json()
+        assert len(page) <= 4
+        assert all(room["u"] == "C" for room in page)
+        seen += [room["room_id"] for room in page]
+        path = response.links.get("next", {}).get("url")
+        assert (path is None) == (len(seen) == len(names))
+    assert seen == sorted(names)  # code point order, whatever the database's collation
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "", "AA", "_w", "YQ"[:1]])  # junk, NUL, bad UTF-8
+async def rooms_should_refuse_a_cursor_it_never_gave(
+    client: httpx.AsyncClient, cursor: str
+) -> None:
+    response = await client.get("/rooms", params={"cursor": cursor})
+    assert_problem(response, 422, "invalid_parameter")
+
+
+async def rooms_with_a_window_should_summarise_each_room_over_it(
+    client: httpx.AsyncClient,
+) -> None:
+    await store(client, "hall", {10: 290.0, 30: 294.0, 60 * 30: 200.0})
+    await store(client, "kitchen", {60 * 30: 300.0})
+    body = (await client.get("/rooms", params={"window": "PT1H"})).json()
+    hall, kitchen = body
+    assert hall["window"] == {"v": 292.0, "min": 290.0, "max": 294.0, "count": 2}
+    assert kitchen["window"] is None  # nothing in the last hour
+    assert "window" not in (await client.get("/rooms")).json()[0]
+
+
 async def measurements_should_come_in_pages_by_cursor(client: httpx.AsyncClient) -> None:
     await store(client, "hall", {minutes: 290.0 + minutes for minutes in range(1, 6)})
     first = (await client.get("/measurements/hall", params={"limit": 2})).json()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.domain.rollups import DAY, HOUR, Piece, Summary, floor_to
+from roomtemp.domain.rollups import DAY, HOUR, QUARTER, Piece, Summary, floor_to
 from roomtemp.storage import MeasurementStore
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -86,12 +86,54 @@ async def raw_should_list_in_order_up_to_a_limit(store: MeasurementStore) -> Non
     ]
 
 
-async def raw_in_should_read_several_ranges_at_once(store: MeasurementStore) -> None:
-    await store.add([at(minute, kelvin=290.0 + minute) for minute in range(10)])
-    ranges = [(at(1).ts, at(3).ts), (at(6).ts, at(7).ts), (at(20).ts, at(30).ts)]
-    rows = await store.raw_in("hall", ranges)
-    assert [ts for ts, _ in rows] == [at(1).ts, at(2).ts, at(6).ts]
-    assert await store.raw_in("hall", []) == []
+async def summarise_should_answer_thousands_of_pieces_each_for_itself(
+    store: MeasurementStore,
+) -> None:
+    await store.add([at(minute, kelvin=290.0 + minute % 7) for minute in range(0, 600, 3)])
+    pieces = [
+        Piece(at(minute).ts, at(minute + 1).ts, None if minute % 2 else QUARTER)
+        for minute in range(0, 600)
+    ] * 10
+    found = await store.summarise("hall", pieces)
+    assert len(found) == len(pieces)
+    for piece, summary in zip(pieces, found, strict=True):
+        minute = (piece.start - at(0).ts) // timedelta(minutes=1)
+        if piece.width is None and minute % 3 == 0:  # a raw minute holding a measurement
+            assert summary is not None
+            assert (summary.count, summary.first_ts) == (1, piece.start)
+            assert summary.total == 290.0 + minute % 7
+        elif piece.width is None or (piece.start - at(0).ts) % QUARTER:
+            assert summary is None  # no measurement, or no quarter starting in the minute
+        else:
+            assert summary is not None
+            assert summary.count == 5  # a quarter hour of measurements every 3 minutes
+
+
+async def rooms_should_come_in_code_point_order_a_page_at_a_time(store: MeasurementStore) -> None:
+    names = ["Zimmer", "attic", "Äpfel", "Büro", "hall", "Ω", "10", "9", "a b", "a", "Hall"]
+    await store.add([Measurement(name, T0, 290.0) for name in names])
+    seen: list[str] = []
+    while page := await store.rooms(seen[-1] if seen else None, 4):
+        assert len(page) <= 4
+        seen += [room.room_id for room in page]
+    assert seen == sorted(names)  # code point order, whatever the database's collation
+    assert [room.room_id for room in await store.rooms()] == sorted(names)
+
+
+async def summarise_rooms_should_merge_each_rooms_pieces(store: MeasurementStore) -> None:
+    await store.add([at(minute, "hall", 290.0 + minute) for minute in range(0, 120, 10)])
+    await store.add([at(5, "kitchen", 300.0), at(300, "attic", 280.0)])
+    pieces = [
+        Piece(T0, T0 + timedelta(minutes=15), QUARTER),
+        Piece(T0 + timedelta(minutes=15), T0 + HOUR),
+    ]
+    found = await store.summarise_rooms(["hall", "kitchen", "attic", "nowhere"], pieces)
+    assert set(found) == {"hall", "kitchen"}
+    hall = found["hall"]
+    assert (hall.count, hall.minimum, hall.maximum) == (6, 290.0, 340.0)
+    assert (hall.first_ts, hall.last_ts) == (T0, at(50).ts)
+    assert found["kitchen"].count == 1
+    assert await store.summarise_rooms([], pieces) == {}
 
 
 async def rooms_should_summarise_every_room(store: MeasurementStore) -> None:

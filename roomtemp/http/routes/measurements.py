@@ -21,8 +21,9 @@ from roomtemp.domain.measurements import (
 )
 from roomtemp.domain.rollups import MICROSECOND
 from roomtemp.domain.units import Unit, from_kelvin, parse_unit
+from roomtemp.http.batch_body import read_batch
 from roomtemp.http.dependencies import ClockDep, ServicesDep, StoreDep
-from roomtemp.http.json_body import read_batch, read_measurement
+from roomtemp.http.json_body import read_measurement
 from roomtemp.http.openapi import batch_body, request_body, schema_of
 from roomtemp.http.parameters import (
     EndQuery,
@@ -112,13 +113,13 @@ async def post_batch(request: Request, services: ServicesDep) -> BatchResult:
     """Store a JSON array, or NDJSON lines, of measurements: all or nothing, in one transaction.
     Items already stored with the same value count as duplicates; 422 and 409 list the failing
     items by index (the first 100)."""
-    settings = services.settings
-    items = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items)
-    services.metrics.observe_batch(len(items))
-    batch = ingestion.validate_batch(items, now=services.clock(), limits=services.limits)
+    settings, now = services.settings, services.clock()
+    readings = await read_batch(request, settings.batch_max_bytes, settings.batch_max_items, now)
+    services.metrics.observe_batch(len(readings))
+    batch = ingestion.validate_readings(readings, now=now, limits=services.limits)
     result = await ingestion.record_batch(services.store, batch)
-    services.metrics.count_stored(len(items))
-    return BatchResult(received=len(items), stored=result.stored, duplicates=result.duplicates)
+    services.metrics.count_stored(len(batch))
+    return BatchResult(received=len(batch), stored=result.stored, duplicates=result.duplicates)
 
 
 @router.get(

@@ -34,6 +34,21 @@ export function roomPath(roomId, ...rest) {
 
 /** GET path?query as JSON. Throws Unauthorized on 401 and ApiError on other failures. */
 export async function getJson(path, query = {}) {
+  return (await get(path, query)).json();
+}
+
+/**
+ * A page of a paged list (GET /rooms): its items, and the cursor of the next page, named by
+ * the answer's Link header (rel="next"), or null on the last one.
+ */
+export async function getPage(path, query = {}) {
+  const response = await get(path, query);
+  const next = /<([^>]*)>\s*;\s*rel="next"/.exec(response.headers.get("Link") ?? "");
+  const cursor = next ? new URL(next[1], document.baseURI).searchParams.get("cursor") : null;
+  return { items: await response.json(), cursor };
+}
+
+async function get(path, query) {
   const url = new URL(path, document.baseURI);
   for (const [name, value] of Object.entries(query)) {
     url.searchParams.set(name, value);
@@ -50,7 +65,7 @@ export async function getJson(path, query = {}) {
   if (!response.ok) {
     throw new ApiError(response.status, await problemOf(response));
   }
-  return response.json();
+  return response;
 }
 
 async function problemOf(response) {

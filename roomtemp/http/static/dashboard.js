@@ -1,19 +1,23 @@
 // The dashboard: what is shown, and when it is asked for again. Values are kept in kelvin as
 // they came, so a change of unit redraws without asking the server.
 
-import { ApiError, getJson, roomPath, saveToken, Unauthorized } from "./api.js";
+import { ApiError, getJson, getPage, roomPath, saveToken, Unauthorized } from "./api.js";
 import { Chart, RANGES, seriesQuery } from "./chart.js";
 import { renderRooms } from "./rooms.js";
 import { saveUnit, savedUnit } from "./units.js";
 
 const REFRESH_MS = 30_000;
 const RANGE_KEY = "roomtemp.range";
+// Rooms a page of the table shows: the table is one request, whatever the number of rooms.
+const PAGE_SIZE = 50;
 
 const state = {
   unit: savedUnit(),
   range: localStorage.getItem(RANGE_KEY) in RANGES ? localStorage.getItem(RANGE_KEY) : "24h",
   selected: new URLSearchParams(location.hash.slice(1)).get("room"),
   rooms: [],
+  cursors: [null], // of each page up to the one shown (the first has none)
+  nextCursor: null,
   series: null,
   busy: false,
 };
@@ -21,21 +25,22 @@ const state = {
 const $ = (id) => document.getElementById(id);
 const chart = new Chart($("chart"));
 
-/** The latest of everything: rooms, their last 24 hours, the selected room's chart. */
+/**
+ * The latest of everything: the page of rooms shown, each with its last 24 hours (one
+ * request), and the selected room's chart (another).
+ */
 async function refresh() {
   if (state.busy) {
     return;
   }
   state.busy = true;
   try {
-    const rooms = await getJson("rooms");
-    state.rooms = await Promise.all(
-      rooms.map(async (room) => ({ ...room, day: await lastDay(room.room_id) })),
-    );
-    if (!state.rooms.some((room) => room.room_id === state.selected)) {
-      state.selected = state.rooms[0]?.room_id ?? null;
-    }
-    state.series = state.selected ? await seriesOf(state.selected, state.range) : null;
+    const query = { limit: PAGE_SIZE, window: "P1D" };
+    const cursor = state.cursors.at(-1);
+    const page = await getPage("rooms", cursor === null ? query : { ...query, cursor });
+    state.rooms = page.items;
+    state.nextCursor = page.cursor;
+    state.series = await selectedSeries();
     $("token-form").hidden = true;
     render();
     setStatus(`Updated ${new Date().toLocaleTimeString()}; refreshed every ${REFRESH_MS / 1000} s.`);
@@ -47,18 +52,30 @@ async function refresh() {
 }
 
 /**
- * The room's 24 h average answer (mean, min, max), or null when it measured nothing then, or
- * when the server cannot answer for this room alone: one room is not worth the whole table.
+ * The selected room's series: a room named by the page's address may be on another page of
+ * the table; one that is not there at all gives way to the first room shown.
  */
-async function lastDay(roomId) {
-  try {
-    return await getJson(roomPath(roomId, "average", "P1D"));
-  } catch (error) {
-    if (error instanceof ApiError && error.status !== 503) {
-      return null;
+async function selectedSeries() {
+  if (state.selected !== null) {
+    try {
+      return await seriesOf(state.selected, state.range);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "room_not_found")) {
+        throw error;
+      }
     }
-    throw error;
   }
+  state.selected = state.rooms[0]?.room_id ?? null;
+  return state.selected ? await seriesOf(state.selected, state.range) : null;
+}
+
+async function turnPage(forward) {
+  if (forward) {
+    state.cursors.push(state.nextCursor);
+  } else {
+    state.cursors.pop();
+  }
+  await refresh();
 }
 
 function seriesOf(roomId, range) {
@@ -71,6 +88,11 @@ function render() {
   $("rooms").hidden = !hasRooms;
   $("chart-section").hidden = !hasRooms;
   renderRooms($("room-rows"), state.rooms, state.unit, state.selected, selectRoom);
+  const first = (state.cursors.length - 1) * PAGE_SIZE;
+  $("pager").hidden = state.cursors.length === 1 && state.nextCursor === null;
+  $("page-range").textContent = `Rooms ${first + 1}–${first + state.rooms.length}`;
+  $("previous-page").disabled = state.cursors.length === 1;
+  $("next-page").disabled = state.nextCursor === null;
   for (const button of document.querySelectorAll("[data-unit]")) {
     button.setAttribute("aria-pressed", String(button.dataset.unit === state.unit));
   }
@@ -139,6 +161,8 @@ function wire() {
   for (const button of document.querySelectorAll("[data-range]")) {
     button.addEventListener("click", () => selectRange(button.dataset.range));
   }
+  $("previous-page").addEventListener("click", () => turnPage(false));
+  $("next-page").addEventListener("click", () => turnPage(true));
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     saveToken($("token").value.trim());

@@ -7,8 +7,8 @@ import { ago, formatKelvin } from "./units.js";
 const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /**
- * Fill `tbody` with `rooms` (GET /rooms, each with `day`: its 24 h average answer, or null
- * when it measured nothing in the last 24 h), values shown in `unit`.
+ * Fill `tbody` with `rooms` (GET /rooms?window=P1D, each with `window`: its last 24 hours, or
+ * null when it measured nothing then), values shown in `unit`.
  */
 export function renderRooms(tbody, rooms, unit, selected, onSelect) {
   const now = new Date();
@@ -40,8 +40,8 @@ function roomRow(room, unit, now, isSelected, onSelect) {
     cell(name, "name"),
     cell(formatKelvin(room.last_v, unit), "number current"),
     seen,
-    cell(formatKelvin(room.day?.min, unit), "number day-min"),
-    cell(formatKelvin(room.day?.max, unit), "number day-max"),
+    cell(formatKelvin(room.window?.min, unit), "number day-min"),
+    cell(formatKelvin(room.window?.max, unit), "number day-max"),
   );
   return row;
 }

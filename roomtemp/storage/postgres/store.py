@@ -14,21 +14,24 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, from_micros, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
-from roomtemp.domain.rollups import Piece, Summary, deltas
+from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
 from roomtemp.storage.postgres import migrations as postgres_migrations
 from roomtemp.storage.postgres import statements as sql
+from roomtemp.storage.postgres.binary_copy import binary_copy
 from roomtemp.storage.postgres.connection import (
     Connection,
     Pooled,
     keep_session,
     unavailable_as_storage_errors,
 )
+from roomtemp.storage.room_keys import RoomKeys
 
 # Small writes (shared commits of single measurements) go in as arrays, in one statement;
-# large batches by binary COPY, straight into measurements if none is stored yet, otherwise
-# into a staging table, then one INSERT from it.
+# large batches as columns by binary COPY, straight into measurements if none is stored yet,
+# otherwise into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
 PROBE_EVERY = 0.25  # seconds between two questions to the database while a large batch runs
 T = TypeVar("T")
@@ -50,7 +53,7 @@ class PostgresStore:
     ) -> None:
         self._pool = pool
         self._url = url
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         # With one deadline (5 s) for everything, a frozen database took 5 to 10 s to notice
         # and a large COPY was bounded like a read. Reads (and what else should be quick)
         # have the quick deadline; writes the batch deadline, as long as the database keeps
@@ -87,6 +90,8 @@ class PostgresStore:
         return store
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        if len(measurements) >= COPY_FROM:
+            return await self.add_columns(Columns.of(measurements))
         stored = await self._watched(_retried_once(lambda: self._add(measurements)))
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
@@ -96,6 +101,25 @@ class PostgresStore:
                 rooms, stored, conflicts = await self._write(connection, measurements)
                 if conflicts:
                     raise ConflictingMeasurements(conflicts)  # rolls the transaction back
+            self._room_keys.update(rooms)  # committed: safe to remember
+        return stored
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        if len(columns) < COPY_FROM:  # one statement (below) costs less than COPY's round trips
+            return await self.add(columns.measurements())
+        stored = await self._watched(_retried_once(lambda: self._add_columns(columns)))
+        return WriteResult(stored=stored, duplicates=len(columns) - stored)
+
+    async def _add_columns(self, columns: Columns) -> int:
+        async with self._connection(self._batch_timeout) as connection:
+            async with connection.transaction():
+                rooms = await self._resolve_rooms(connection, set(columns.names))
+                rows = in_key_order(columns, [rooms[name] for name in columns.names])
+                stored = await self._copied(connection, rows)
+                if stored is None:
+                    stored, conflicts = await self._staged(connection, rows)
+                    if conflicts:
+                        raise ConflictingMeasurements(conflicts)  # rolls the transaction back
             self._room_keys.update(rooms)  # committed: safe to remember
         return stored
 
@@ -124,67 +148,84 @@ class PostgresStore:
         """Insert what is new, and its rollups: (the rooms' ids, how many stored, the indices
         that conflict)."""
         rooms = await self._resolve_rooms(connection, {m.room_id for m in measurements})
-        if len(measurements) < COPY_FROM:
-            columns = (
-                [rooms[m.room_id] for m in measurements],
-                [m.ts for m in measurements],
-                [m.kelvin for m in measurements],
-            )
-            stored: int = await connection.fetchval(sql.INSERT_ARRAYS, *columns)
-            if stored == len(measurements):
-                return rooms, stored, []
-            conflicts = await connection.fetch(sql.CONFLICTS_ARRAYS, *columns)
-        else:
-            if await self._copied(connection, rooms, measurements):
-                return rooms, len(measurements), []
-            await connection.execute(sql.STAGING)
-            await connection.copy_records_to_table(
-                "staging",
-                records=[(i, rooms[m.room_id], m.ts, m.kelvin) for i, m in enumerate(measurements)],
-            )
-            stored = await connection.fetchval(sql.INSERT_STAGED)
-            if stored == len(measurements):
-                return rooms, stored, []
-            conflicts = await connection.fetch(sql.CONFLICTS_STAGED)
+        if len(measurements) >= COPY_FROM:
+            columns = Columns.of(measurements)
+            rows = in_key_order(columns, [rooms[name] for name in columns.names])
+            return (rooms, *await self._staged(connection, rows))
+        arrays = (
+            [rooms[m.room_id] for m in measurements],
+            [m.ts for m in measurements],
+            [m.kelvin for m in measurements],
+        )
+        stored: int = await connection.fetchval(sql.INSERT_ARRAYS, *arrays)
+        if stored == len(measurements):
+            return rooms, stored, []
+        conflicts = await connection.fetch(sql.CONFLICTS_ARRAYS, *arrays)
         return rooms, stored, sorted(row[0] for row in conflicts)
 
     @staticmethod
-    async def _copied(
-        connection: Connection, rooms: dict[str, int], measurements: Sequence[Measurement]
-    ) -> bool:
-        """Whether a binary COPY straight into measurements took the batch (with its rollups,
-        summed up here). Most batches are new data, and then this costs what a bare COPY does
-        (0.83 of it against 0.55 through a staging table, measured); when a row is stored
-        already, the COPY is undone and the caller sorts the batch out."""
-        # Sorted by (room, ts), the order in which every other write takes its row locks
+    async def _copied(connection: Connection, rows: Keyed) -> int | None:
+        """How many rows a binary COPY straight into measurements stored, with their rollups
+        summed up here, if every key was new (as in most batches: 0.83 of a bare COPY, against
+        0.55 through a staging table, measured); None, and the COPY undone, if not: the staging
+        table then says which rows are duplicates and which conflict."""
+        if rows.conflicting.any():
+            return None
+        # In (room, ts) order, the order in which every other write takes its row locks
         # (statements._WRITE): copied in request order, a newest-first batch and a shared
         # commit of the same keys each waited for the other, and PostgreSQL failed one of them
-        # (a deadlock, 3 times out of 3). Tuples sort in C: 100,000 take ~5 ms in order or
-        # reversed, ~50 ms shuffled.
-        records = sorted((rooms[m.room_id], m.ts, m.kelvin) for m in measurements)
+        # (a deadlock, 3 times out of 3).
+        new = rows.first  # a key repeated with the same value goes in once
+        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
         try:
             async with connection.transaction():  # a savepoint, so that failing undoes only this
-                await connection.copy_records_to_table(
-                    "measurements", records=records, columns=("room", "ts", "kelvin")
+                await connection.copy_to_table(
+                    "measurements",
+                    source=binary_copy(room, micros, kelvin),  # type: ignore[arg-type]
+                    columns=("room", "ts", "kelvin"),
+                    format="binary",
                 )
         except asyncpg.UniqueViolationError:
-            return False
-        merged = [
-            (
-                room,
-                width // timedelta(seconds=1),
-                start,
-                *_columns(delta.summary),
-                delta.last_kelvin,
+            return None
+        if len(room):
+            deltas = column_deltas(room, micros, kelvin)
+            times = [[from_micros(ts) for ts in column.tolist()] for column in
+                     (deltas.start, deltas.first_ts, deltas.last_ts)]  # fmt: skip
+            await connection.execute(
+                sql.MERGE_DELTAS,
+                deltas.room.tolist(),
+                deltas.width.tolist(),
+                times[0],
+                deltas.count.tolist(),
+                deltas.total.tolist(),
+                deltas.minimum.tolist(),
+                deltas.maximum.tolist(),
+                times[1],
+                times[2],
+                deltas.last_kelvin.tolist(),
             )
-            for (room, width, start), delta in deltas(records).items()
-        ]
-        await connection.execute(sql.MERGE_DELTAS, *map(list, zip(*merged, strict=True)))
-        return True
+        return len(room)
+
+    @staticmethod
+    async def _staged(connection: Connection, rows: Keyed) -> tuple[int, list[int]]:
+        """Every row through the staging table, in (room, ts) order: (how many stored, the
+        indices that conflict)."""
+        await connection.execute(sql.STAGING)
+        await connection.copy_to_table(
+            "staging",
+            # Any buffer will do (asyncpg documents it), though its stubs name only files.
+            source=binary_copy(rows.index, rows.room, rows.micros, rows.kelvin),  # type: ignore[arg-type]
+            format="binary",
+        )
+        stored: int = await connection.fetchval(sql.INSERT_STAGED)
+        if stored == len(rows.index):
+            return stored, []
+        return stored, sorted(row[0] for row in await connection.fetch(sql.CONFLICTS_STAGED))
 
     async def _resolve_rooms(self, connection: Connection, names: set[str]) -> dict[str, int]:
         """The ids of the rooms named, inserting those that are new."""
-        keys = {name: self._room_keys[name] for name in names if name in self._room_keys}
+        known = {name: self._room_keys.get(name) for name in names}
+        keys = {name: key for name, key in known.items() if key is not None}
         # A room another writer inserts at the same moment is invisible to this statement's
         # snapshot once its insert has waited for that writer: the next round sees it.
         while absent := sorted(names - keys.keys()):
@@ -195,21 +236,10 @@ class PostgresStore:
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         if not pieces:
             return []
-        parts: list[str] = []
-        parameters: list[Any] = [room_id]
-        for index, piece in enumerate(pieces):
-            bounds = {"start": len(parameters) + 1, "end": len(parameters) + 2}
-            parameters += [piece.start, piece.end]
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF_RAW.format(piece=index, **bounds))
-            else:
-                parameters.append(piece.width // timedelta(seconds=1))
-                parts.append(
-                    sql.SUMMARY_OF_BUCKETS.format(piece=index, width=len(parameters), **bounds)
-                )
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
         async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(" UNION ALL ".join(parts), *parameters)
-        # UNION ALL promises no order: each row says which piece it is.
+            rows = await connection.fetch(sql.SUMMARISE, room_id, widths, starts, stops)
         return [_summary(row[1:]) for row in sorted(rows, key=lambda row: row[0])]
 
     async def buckets(
@@ -228,20 +258,23 @@ class PostgresStore:
             rows = await connection.fetch(sql.RAW, room_id, start, end, limit)
         return [(row[0], row[1]) for row in rows]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        if not ranges:
-            return []
-        starts, stops = [start for start, _ in ranges], [stop for _, stop in ranges]
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
         async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(sql.RAW_IN, room_id, starts, stops)
-        return [(row[0], row[1]) for row in rows]
-
-    async def rooms(self) -> list[Room]:
-        async with self._connection(self._timeout) as connection:
-            rows = await connection.fetch(sql.ROOMS)
+            rows = await connection.fetch(sql.ROOMS, after or "", limit)
         return [Room(row[0], _summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        widths = [None if p.width is None else p.width // timedelta(seconds=1) for p in pieces]
+        starts, stops = [p.start for p in pieces], [p.end for p in pieces]
+        async with self._connection(self._timeout) as connection:
+            rows = await connection.fetch(
+                sql.SUMMARISE_ROOMS, list(room_ids), widths, starts, stops
+            )
+        return {row[0]: _summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         async with self._connection(self._timeout) as connection:
@@ -389,14 +422,3 @@ async def _retried_once(transaction: Callable[[], Awaitable[T]]) -> T:
         return await transaction()
     except _RETRYABLE as error:
         raise StorageUnavailable(f"PostgreSQL ended the transaction twice: {error}") from error
-
-
-def _columns(summary: Summary) -> tuple[Any, ...]:
-    return (
-        summary.count,
-        summary.total,
-        summary.minimum,
-        summary.maximum,
-        summary.first_ts,
-        summary.last_ts,
-    )

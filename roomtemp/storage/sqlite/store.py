@@ -7,6 +7,7 @@ as integer microseconds since the Unix epoch.
 """
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -23,9 +24,11 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import Room, SchemaOutOfDate, StorageUnavailable, WriteResult
+from roomtemp.storage.room_keys import RoomKeys
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
 from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
@@ -33,6 +36,9 @@ from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url
 T = TypeVar("T")
 READER_THREADS = 4
 PRUNE_CHUNK = 10_000  # rows a transaction: a write waits behind one, ~0.1 s at most (measured)
+# A few measurements go in row by row; more as columns, whose set-up (sorting, the rollup
+# deltas by numpy) costs ~125 us whatever their number (measured for one, on a busy machine).
+COLUMNS_FROM = 100
 
 
 class SqliteStore:
@@ -44,7 +50,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
-        self._room_keys: dict[str, int] = {}  # rooms are never renamed nor deleted
+        self._room_keys = RoomKeys()
         self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     @classmethod
@@ -96,8 +102,62 @@ class SqliteStore:
         return await self._run(self._writer, locked)
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        if len(measurements) >= COLUMNS_FROM:
+            return await self.add_columns(Columns.of(measurements))
         stored, _ = await self._write_committed(measurements, atomic=True)
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
+
+    async def add_columns(self, columns: Columns) -> WriteResult:
+        new_rooms: dict[str, int] = {}
+        stored = await self._write_transaction(
+            lambda connection: self._write_columns(connection, columns, new_rooms)
+        )
+        # Only once committed: a room inserted by a rolled-back transaction never existed,
+        # and its id may go to another room.
+        self._room_keys.update(new_rooms)
+        return WriteResult(stored=stored, duplicates=len(columns) - stored)
+
+    def _write_columns(
+        self, connection: sqlite3.Connection, columns: Columns, new_rooms: dict[str, int]
+    ) -> int:
+        """In a transaction: how many stored, all or none."""
+        keys = [self._room_key(connection, name, new_rooms) for name in columns.names]
+        stored = self._inserted_at_once(connection, in_key_order(columns, keys))
+        if stored is None:
+            stored, _ = self._write(connection, columns.measurements(), new_rooms, atomic=True)
+        return stored
+
+    @staticmethod
+    def _inserted_at_once(connection: sqlite3.Connection, rows: Keyed) -> int | None:
+        """How many rows one executemany() stored, with their rollups, if every key was new
+        (as in most batches); None, and nothing stored, if not: the row-by-row path then
+        says which rows are duplicates and which conflict."""
+        if rows.conflicting.any():
+            return None
+        new = rows.first  # a key repeated with the same value goes in once
+        count = int(new.sum())
+        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
+        connection.execute("SAVEPOINT batch")
+        changes = connection.total_changes
+        connection.executemany(
+            sql.INSERT, zip(room.tolist(), micros.tolist(), kelvin.tolist(), strict=True)
+        )
+        if connection.total_changes - changes < count:
+            connection.execute("ROLLBACK TO batch")
+            connection.execute("RELEASE batch")
+            return None
+        connection.execute("RELEASE batch")
+        if count:
+            connection.executemany(sql.MERGE_ROLLUP, column_deltas(room, micros, kelvin).rows())
+        return count
+
+    def _room_key(
+        self, connection: sqlite3.Connection, name: str, new_rooms: dict[str, int]
+    ) -> int:
+        room = self._room_keys.get(name) or new_rooms.get(name)
+        if room is None:
+            room = new_rooms[name] = sql.room_key(connection, name)
+        return room
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         _, conflicts = await self._write_committed(measurements, atomic=False)
@@ -127,9 +187,7 @@ class SqliteStore:
         inserted into `new_rooms`. Atomic: all or none."""
         stored, conflicts = [], []
         for index, m in enumerate(measurements):
-            room = self._room_keys.get(m.room_id) or new_rooms.get(m.room_id)
-            if room is None:
-                room = new_rooms[m.room_id] = sql.room_key(connection, m.room_id)
+            room = self._room_key(connection, m.room_id, new_rooms)
             row = (room, sql.to_micros(m.ts), m.kelvin)
             if connection.execute(sql.INSERT, row).rowcount:
                 stored.append((room, m.ts, m.kelvin))
@@ -143,25 +201,16 @@ class SqliteStore:
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
-        if not pieces:
-            return []
-        parts: list[str] = []
-        parameters: list[Any] = []
-        for piece in pieces:
-            if piece.width is None:
-                parts.append(sql.SUMMARY_OF["raw"])
-                parameters += [room_id, sql.to_micros(piece.start), sql.to_micros(piece.end)]
-            else:
-                parts.append(sql.SUMMARY_OF["buckets"])
-                parameters += [
-                    room_id,
-                    piece.width // timedelta(seconds=1),
-                    sql.to_micros(piece.start),
-                    sql.to_micros(piece.end),
-                ]
-        query = " UNION ALL ".join(parts)
-        rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [sql.summary(row) for row in rows]
+        def query(connection: sqlite3.Connection) -> list[Summary | None]:
+            connection.execute("BEGIN")  # one snapshot for every piece
+            try:
+                found = connection.execute(sql.ROOM_KEY, (room_id,)).fetchone()
+                return [sql.summary_of(connection, found[0], p) for p in pieces] if found else []
+            finally:
+                connection.execute("COMMIT")
+
+        found = await self._read(query) if pieces else []
+        return found or [None] * len(pieces)
 
     async def buckets(
         self, room_id: str, width: timedelta, start: datetime, end: datetime
@@ -190,34 +239,22 @@ class SqliteStore:
         rows = await self._read(lambda connection: connection.execute(query, parameters).fetchall())
         return [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
 
-    async def raw_in(
-        self, room_id: str, ranges: Sequence[tuple[datetime, datetime]]
-    ) -> list[tuple[datetime, float]]:
-        def query(connection: sqlite3.Connection) -> list[tuple[datetime, float]]:
-            found = []
-            # SQLite may allow as few as 32,766 parameters a statement: 10,000 ranges at a time.
-            for first in range(0, len(ranges), 10_000):
-                chunk = ranges[first : first + 10_000]
-                values = ", ".join(["(?, ?)"] * len(chunk))
-                rows = connection.execute(
-                    f"WITH ranges (start, stop) AS (VALUES {values})"
-                    f" SELECT ts, kelvin FROM measurements JOIN ranges"
-                    f" ON ts >= ranges.start AND ts < ranges.stop"
-                    f" WHERE room = {sql.ROOM} ORDER BY ts",
-                    [*(sql.to_micros(ts) for pair in chunk for ts in pair), room_id],
-                ).fetchall()
-                found += [(sql.from_micros(ts), kelvin) for ts, kelvin in rows]
-            return found
-
-        return await self._read(query) if ranges else []
-
-    async def rooms(self) -> list[Room]:
-        query = (
-            "SELECT name, count, total, minimum, maximum, first_ts, last_ts, last_kelvin"
-            " FROM rollups JOIN rooms ON rooms.id = rollups.room WHERE width = 0"
+    async def rooms(self, after: str | None = None, limit: int | None = None) -> list[Room]:
+        rows = await self._read(
+            lambda connection: connection.execute(sql.ROOMS, (after or "", limit)).fetchall()
         )
-        rows = await self._read(lambda connection: connection.execute(query).fetchall())
         return [Room(row[0], sql.summary(row[1:7]), row[7]) for row in rows]  # type: ignore[arg-type]
+
+    async def summarise_rooms(
+        self, room_ids: Sequence[str], pieces: Sequence[Piece]
+    ) -> dict[str, Summary]:
+        if not room_ids or not pieces:
+            return {}
+        parameters = (sql.pieces_json(pieces), json.dumps(list(room_ids)))
+        rows = await self._read(
+            lambda connection: connection.execute(sql.SUMMARISE_ROOMS, parameters).fetchall()
+        )
+        return {row[0]: sql.summary(row[1:]) for row in rows}  # type: ignore[misc]
 
     async def has_room(self, room_id: str) -> bool:
         return await self._read(
