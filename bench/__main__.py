@@ -20,6 +20,8 @@ from typing import Any
 
 import asyncpg
 
+from bench import line_protocol
+from bench.influx import measure_influx, print_influx
 from bench.load import (
     make_batches,
     run_wrk,
@@ -183,6 +185,20 @@ def measure_batches(
     results["peak_rss_mb_per_worker"] = worker_peak_rss_mb(server.process.pid)
 
 
+def measure_influx_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """The InfluxDB endpoints beside the native ones, on a server of their own."""
+    workers = str(os.cpu_count() or 1)
+    flags = ("--workers", workers, "--log-level", "warning", "--migrate", "--no-access-log")
+    with running_server(url, *flags) as server:
+        settle(url)
+        return measure_influx(
+            server.url,
+            server.process.pid,
+            total=options.batches.items // 2,
+            requests=options.requests,
+        )
+
+
 @contextmanager
 def postgres_database() -> Iterator[tuple[str, str]]:
     """(URL of a fresh database, server version): on BENCH_DATABASE_URL's server, or on a
@@ -266,10 +282,11 @@ def main() -> None:
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
         "--parts",
-        default="single,batch,queries,rooms,reads,mqtt",
+        default="single,batch,queries,rooms,reads,influx,mqtt",
         help="comma-separated: single, batch and queries (on each backend), rooms (100,000 of"
-        " them, and the dashboard), reads (a year at 1 Hz, before and after churn), mqtt (MQTT"
-        " ingestion beside single HTTP writes)",
+        " them, and the dashboard), reads (a year at 1 Hz, before and after churn), influx"
+        " (InfluxDB's endpoints beside the native ones), mqtt (MQTT ingestion beside single HTTP"
+        " writes)",
     )
     parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
     parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
@@ -301,6 +318,8 @@ def main() -> None:
     if "batch" in options.parts:
         print("reading 100,000 batch items ...", flush=True)
         results["parsers_us_per_item"] = compare()
+    if "influx" in options.parts:
+        results["line_protocol_parsers_us_per_line"] = line_protocol.compare()
     with postgres_database() as (postgres_url, version), tempfile.TemporaryDirectory() as folder:
         results["machine"] = machine(version)
         urls = {
@@ -311,6 +330,10 @@ def main() -> None:
         for backend in backends if per_backend else []:
             print(f"measuring {backend} ...", flush=True)
             results["backends"][backend] = measure_backend(urls[backend], options)
+        results["influx"] = {}
+        for backend in backends if "influx" in options.parts else []:
+            print(f"InfluxDB endpoints on {backend} ...", flush=True)
+            results["influx"][backend] = measure_influx_backend(urls[backend], options)
         results["mqtt"] = {}
         # Stored means durable: not on memory://.
         for backend in [b for b in backends if b != "memory"] if "mqtt" in options.parts else []:
@@ -335,6 +358,7 @@ def main() -> None:
         print_report(results)
     print_rooms(results["rooms"], options)
     print_long_reads(results["long_reads"])
+    print_influx(results)
     print_mqtt(results["mqtt"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)

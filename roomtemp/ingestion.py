@@ -1,10 +1,11 @@
 """The write path: validate, normalise to kelvin and UTC, store. The rules live here."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -211,6 +212,36 @@ def _explained(readings: Readings, index: int, now: datetime, limits: Limits) ->
     return [FieldProblem("ts", f"a ts outside the years {EARLIEST.year} to {LATEST.year}")]
 
 
+class Posted(Protocol):
+    """A measurement as a protocol read it, one at a time: any object with these attributes."""
+
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def v(self) -> float: ...
+    @property
+    def u(self) -> str: ...
+    @property
+    def ts(self) -> datetime | None: ...
+
+
+def validate_each(
+    items: Sequence[Posted], *, now: datetime, limits: Limits
+) -> tuple[list[tuple[int, Measurement]], list[tuple[int, InvalidMeasurement]]]:
+    """Each item validated on its own, for writes where every valid item counts (InfluxDB's
+    partial writes): (index, measurement) of those that pass, (index, error) of the others."""
+    valid: list[tuple[int, Measurement]] = []
+    invalid: list[tuple[int, InvalidMeasurement]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append(
+                (index, validate(item.room_id, item.v, item.u, item.ts, now=now, limits=limits))
+            )
+        except InvalidMeasurement as error:
+            invalid.append((index, error))
+    return valid, invalid
+
+
 async def record(store: MeasurementStore, new: Measurement) -> None:
     """Store one validated measurement durably. Storing it again changes nothing;
     ConflictingMeasurements if the room already has another value at that ts."""
@@ -248,3 +279,10 @@ async def record_batch(store: MeasurementStore, batch: Columns) -> WriteResult:
         return await store.add_columns(batch)
     except ConflictingMeasurements as error:
         raise ConflictingBatch(error.indices) from None
+
+
+async def record_each(store: MeasurementStore, batch: Sequence[Measurement]) -> list[int]:
+    """Store each measurement of a validated batch that does not conflict, in one durable
+    transaction (stored already with the same value: nothing new); the indices of those that
+    conflict."""
+    return await store.add_each(batch)

@@ -1,6 +1,7 @@
 """The read path: a room's measurements over a window, as one summary or as a series of
 buckets, from rollups wherever whole buckets fit and raw measurements only where they don't."""
 
+import asyncio
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,27 @@ async def series(
     if not points and not await store.has_room(room_id):
         raise UnknownRoom(room_id)
     return Series([(edges[index], points[index]) for index in sorted(points)], not widened)
+
+
+async def measurements(
+    store: MeasurementStore, room_id: str, since: datetime, until: datetime, limit: int
+) -> list[tuple[datetime, float]]:
+    """The room's first `limit` measurements (ts, kelvin) with since <= ts <= until, in order."""
+    return await store.raw(room_id, since, until + MICROSECOND, limit)
+
+
+async def values_at(
+    store: MeasurementStore, room_id: str, times: list[datetime]
+) -> list[tuple[datetime, float]]:
+    """The room's measurements (ts, kelvin) at these times (sorted), where there are any:
+    a read each, at once (first() and last() of InfluxQL, a few per answer)."""
+    found = await asyncio.gather(*(store.raw(room_id, ts, ts + MICROSECOND, 1) for ts in times))
+    return [row for rows in found for row in rows]
+
+
+async def room_ids(store: MeasurementStore) -> list[str]:
+    """Every room that ever had a measurement, sorted."""
+    return sorted(room.room_id for room in await store.rooms())
 
 
 def _pieces(

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     rate_limit: str | None = Field(
         None, description="requests per token and server process: 100/second, 600/minute"
     )
+    influx_room_tags: str = Field(
+        "room,room_id,entity_id",
+        description="InfluxDB line protocol: the tags naming a point's room, first present wins",
+    )
+    influx_value_fields: str = Field(
+        "value,v,temperature,temp",
+        description="InfluxDB line protocol: the fields holding its value, first present wins",
+    )
+    influx_default_unit: Literal["K", "C", "F"] = Field(
+        "C", description="InfluxDB line protocol: the unit of a point that names none"
+    )
 
     # MQTT ingestion (roomtemp/mqtt/): off unless mqtt_url is set.
     mqtt_url: SecretStr | None = Field(
@@ -232,6 +243,11 @@ class Settings(BaseSettings):
     def _topic_templates(cls, value: str) -> str:
         parse_templates(value)  # InvalidTemplate, a ValueError, says what is expected
         return value
+
+    @field_validator("influx_default_unit", mode="before")
+    @classmethod
+    def _uppercase(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from roomtemp.http.parameters import known_query_only
 from roomtemp.http.routes import dashboard, health, measurements, problem_types, rooms, summaries
 from roomtemp.http.services import Clock, system_clock
 from roomtemp.http.telemetry import TelemetryMiddleware
+from roomtemp.influx import routes as influx
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore
 
@@ -88,6 +89,8 @@ def create_app(
         app.include_router(answering_head(api), dependencies=[Depends(known_query_only)])
     app.include_router(answering_head(dashboard.router))
     app.include_router(answering_head(problem_types.router))
+    # InfluxDB's endpoints take, as InfluxDB does, parameters they do not need (db, rp, u...).
+    app.include_router(answering_head(influx.router))
     app.mount("/static", dashboard.static_files(), name="static")
     return app
 

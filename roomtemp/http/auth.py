@@ -26,6 +26,7 @@ from roomtemp.domain.access import ADMIN_TOKEN_ID, AccessToken, Keyring, allows
 from roomtemp.domain.access import Scope as TokenScope
 from roomtemp.domain.rates import Buckets
 from roomtemp.http.problems import problem_response
+from roomtemp.influx import credentials as influx
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable, TokenStore
 
@@ -40,7 +41,7 @@ log = logging.getLogger("roomtemp.access")
 
 
 def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+    return path in OPEN_PATHS or path in influx.OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -81,7 +82,7 @@ class Gatekeeper:
         """The answer that refuses the request, or None to let it through."""
         if self._anonymous:
             return self._beyond_rate(ANONYMOUS)
-        token = bearer_token(scope)
+        token = bearer_token(scope) or influx.influx_token(scope)
         if token is None:
             return problem_response(
                 401,
@@ -97,7 +98,8 @@ class Gatekeeper:
                 "the token is unknown or revoked",
                 headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
             )
-        needed = TokenScope.READ if scope["method"] in READING_METHODS else TokenScope.WRITE
+        reads = scope["method"] in READING_METHODS or scope["path"] in influx.READING_PATHS
+        needed = TokenScope.READ if reads else TokenScope.WRITE
         if not allows(grant.scopes, needed):
             return problem_response(
                 403,

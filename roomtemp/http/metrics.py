@@ -78,6 +78,12 @@ class Metrics:
             "Requests answered 503 because the database did not answer",
             registry=registry,
         )
+        self.influx_points_skipped = Counter(
+            "roomtemp_influx_points_skipped",
+            "Line-protocol points written that were no temperature (no room tag, no value"
+            " field, or another unit), skipped",
+            registry=registry,
+        )
         self.pool_connections = Gauge(
             "roomtemp_db_pool_connections",
             "PostgreSQL pool connections of the live server processes: max, open, in_use",
@@ -124,6 +130,10 @@ class Metrics:
     def count_stored(self, measurements: int) -> None:
         """Count measurements acknowledged to the client as durably stored."""
         self.measurements_stored.inc(measurements)
+
+    def count_skipped(self, points: int) -> None:
+        """Count line-protocol points that were not temperatures, skipped."""
+        self.influx_points_skipped.inc(points)
 
     def observe_batch(self, size: int) -> None:
         """Record the number of measurements in one batch received."""
