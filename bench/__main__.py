@@ -30,6 +30,7 @@ from bench.load import (
     singles_beside_batches,
     worker_peak_rss_mb,
 )
+from bench.mqtt import measure_mqtt, print_mqtt
 from bench.parsers import compare
 from bench.queries import measure_queries
 from bench.reads import ROOM, measure_reads, print_long_reads
@@ -281,10 +282,11 @@ def main() -> None:
     parser.add_argument("--backends", default="memory,sqlite,postgres")
     parser.add_argument(
         "--parts",
-        default="single,batch,queries,rooms,reads,influx",
+        default="single,batch,queries,rooms,reads,influx,mqtt",
         help="comma-separated: single, batch and queries (on each backend), rooms (100,000 of"
         " them, and the dashboard), reads (a year at 1 Hz, before and after churn), influx"
-        " (InfluxDB's endpoints beside the native ones)",
+        " (InfluxDB's endpoints beside the native ones), mqtt (MQTT ingestion beside single HTTP"
+        " writes)",
     )
     parser.add_argument("--churn-seconds", type=float, help="writes between the two read phases")
     parser.add_argument("--year-days", type=int, help="days at 1 Hz in the read bench's room")
@@ -332,6 +334,16 @@ def main() -> None:
         for backend in backends if "influx" in options.parts else []:
             print(f"InfluxDB endpoints on {backend} ...", flush=True)
             results["influx"][backend] = measure_influx_backend(urls[backend], options)
+        results["mqtt"] = {}
+        # Stored means durable: not on memory://.
+        for backend in [b for b in backends if b != "memory"] if "mqtt" in options.parts else []:
+            print(f"MQTT ingestion on {backend} ...", flush=True)
+            results["mqtt"][backend] = measure_mqtt(
+                urls[backend],
+                workers=os.cpu_count() or 1,
+                seconds=options.seconds,
+                total=10_000 if options.quick else 50_000,
+            )
     results["rooms"] = {}
     for backend in [b for b in backends if b != "memory"] if "rooms" in options.parts else []:
         print(f"many rooms on {backend} ...", flush=True)
@@ -347,6 +359,7 @@ def main() -> None:
     print_rooms(results["rooms"], options)
     print_long_reads(results["long_reads"])
     print_influx(results)
+    print_mqtt(results["mqtt"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"

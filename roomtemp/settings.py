@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from roomtemp.domain.durations import parse_duration
 from roomtemp.domain.rates import Rate, parse_rate
 from roomtemp.logs import LogFormat
+from roomtemp.mqtt.broker import parse_broker_url
+from roomtemp.mqtt.topics import parse_templates
 
 
 class Settings(BaseSettings):
@@ -124,6 +126,43 @@ class Settings(BaseSettings):
         "C", description="InfluxDB line protocol: the unit of a point that names none"
     )
 
+    # MQTT ingestion (roomtemp/mqtt/): off unless mqtt_url is set.
+    mqtt_url: SecretStr | None = Field(
+        None, description="mqtt://[user:password@]host[:port] or mqtts://...: subscribe there too"
+    )
+    mqtt_topics: str = Field(
+        "roomtemp/{room}",
+        description="topic templates, comma-separated; {room} is the level naming the room",
+    )
+    mqtt_unit: str = Field("C", description="the unit of readings whose payload names none")
+    # QoS 2 is not offered: a client answers PUBREC on arrival, after which the broker never
+    # sends the message again, so a crash before the commit would lose it.
+    mqtt_qos: Literal[0, 1] = Field(1, description="1: at least once, acknowledged when stored")
+    mqtt_value_key: str | None = Field(
+        None, description="a dotted JSON path to the value for payloads of other shapes (a.b.c)"
+    )
+    mqtt_client_id: str | None = Field(
+        None,
+        description="prefix of the client ids, whose sessions outlive restarts "
+        "(default roomtemp-HOSTNAME); each process adds -N",
+    )
+    mqtt_share_group: str = Field(
+        "roomtemp", description="MQTT 5 shared subscription group ($share/GROUP/...); empty: none"
+    )
+    # An ISO duration, so at most 100 years: within MQTT's four bytes of seconds (136 years).
+    mqtt_session_expiry: timedelta = Field(
+        timedelta(days=1), description="how long the broker keeps a session (and its messages)"
+    )
+    mqtt_dead_letter_topic: str | None = Field(
+        None, description="republish unreadable payloads there (QoS 1), with their topic"
+    )
+    mqtt_required_for_ready: bool = Field(
+        False, description="/readyz answers 503 while the broker is unreachable"
+    )
+    mqtt_receive_maximum: int = Field(
+        1000, ge=1, le=65535, description="messages in flight per process, awaiting their commit"
+    )
+
     @property
     def loopback_only(self) -> bool:
         """Whether the listen address is reachable from this machine only. A host name other
@@ -161,7 +200,12 @@ class Settings(BaseSettings):
         return origins
 
     @field_validator(
-        "max_future_skew", "raw_retention", "token_refresh", "read_max_lag", mode="before"
+        "max_future_skew",
+        "raw_retention",
+        "token_refresh",
+        "read_max_lag",
+        "mqtt_session_expiry",
+        mode="before",
     )
     @classmethod
     def _iso_duration(cls, value: object) -> object:
@@ -193,7 +237,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name}_file: cannot read {path}: {error.strerror}") from None
         return data
 
-    @field_validator("admin_token", mode="before")
+    @field_validator(
+        "admin_token", "mqtt_url", "mqtt_value_key", "mqtt_dead_letter_topic", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -204,6 +250,19 @@ class Settings(BaseSettings):
         # Compared, not stored: its digest is no defence if it can be guessed.
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("the admin token must be at least 16 characters long")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _a_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_broker_url(value.get_secret_value())  # InvalidBrokerUrl, a ValueError
+        return value
+
+    @field_validator("mqtt_topics")
+    @classmethod
+    def _topic_templates(cls, value: str) -> str:
+        parse_templates(value)  # InvalidTemplate, a ValueError, says what is expected
         return value
 
     @field_validator("influx_default_unit", mode="before")

@@ -113,3 +113,13 @@ def a_read_replica_should_be_refused_unless_both_urls_are_postgresql(
     with pytest.raises(ValidationError, match="PostgreSQL for both"):
         Settings(database_url=primary, database_read_url=replica)
     assert Settings(database_url=primary).database_read_url is None
+
+
+def a_bad_mqtt_url_or_topic_template_should_be_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="mqtt://"):
+        Settings(mqtt_url="http://broker")
+    with pytest.raises(ValidationError, match="room"):
+        Settings(mqtt_url="mqtt://broker", mqtt_topics="sensors/+/temperature")
+    with pytest.raises(ValidationError, match="100 years"):  # MQTT carries 136 at most
+        Settings(mqtt_session_expiry="P50000D")
+    assert Settings(mqtt_url="").mqtt_url is None

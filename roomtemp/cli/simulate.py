@@ -56,6 +56,17 @@ def add_simulate(commands: Commands) -> None:
     command.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="for the server to start"
     )
+    command.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish to this MQTT broker instead (mqtt://[user:password@]host[:port]),"
+        " for a roomtemp subscribed to it",
+    )
+    command.add_argument(
+        "--topic",
+        default="roomtemp/{room}",
+        help="with --mqtt: the topic of each room's readings (default roomtemp/{room})",
+    )
     server_options(command)
 
 
@@ -69,10 +80,16 @@ def run_simulate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         zone=args.zone or datetime.now().astimezone().tzinfo or UTC,
     )
-    server = server_of(args)
-    wait_until_up(server, args.wait)
     try:
-        asyncio.run(simulate(server, plan))
+        if args.mqtt:
+            # Imported here: paho is for this option alone, not for every command.
+            from roomtemp.cli.mqtt_sender import publish_simulation
+
+            publish_simulation(args.mqtt, args.topic, plan)
+        else:
+            server = server_of(args)
+            wait_until_up(server, args.wait)
+            asyncio.run(simulate(server, plan))
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return 0

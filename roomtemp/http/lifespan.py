@@ -1,7 +1,7 @@
 """What runs while the app serves: the store opened (unless one was given), single writes
 recorded, raw measurements pruned (by one instance of the deployment at a time), pool use
-sampled, tokens kept fresh. All of it is gathered into the app's Services at start, and
-stopped in reverse order at the end."""
+sampled, tokens kept fresh, an MQTT broker subscribed to (if one is configured). All of it is
+gathered into the app's Services at start, and stopped in reverse order at the end."""
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
@@ -15,6 +15,7 @@ from roomtemp import ingestion
 from roomtemp.http.auth import Gatekeeper, tokens_kept_fresh
 from roomtemp.http.metrics import Metrics, pool_sampling
 from roomtemp.http.services import Clock, Services
+from roomtemp.mqtt.subscriber import subscribed
 from roomtemp.retention import prune_forever
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore, open_store, run_once_per_deployment
@@ -56,7 +57,11 @@ async def serving(
         limits = ingestion.Limits(
             settings.max_kelvin, settings.max_future_skew, settings.raw_retention
         )
-        app.state.services = Services(settings, store, record, clock, limits, metrics)
+        # Stopped before the recorder: its last commits are acknowledged to the broker.
+        mqtt = await running.enter_async_context(
+            subscribed(settings, record, clock, limits, metrics)
+        )
+        app.state.services = Services(settings, store, record, clock, limits, metrics, mqtt)
         yield
 
 

@@ -91,6 +91,26 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        self.mqtt_received = Counter(
+            "roomtemp_mqtt_messages_received", "MQTT messages received", registry=registry
+        )
+        self.mqtt_unreadable = Counter(
+            "roomtemp_mqtt_messages_unreadable",
+            "MQTT messages acknowledged without storing anything, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.mqtt_storage_retries = Counter(
+            "roomtemp_mqtt_storage_retries",
+            "Commits of MQTT readings tried again because the database did not answer",
+            registry=registry,
+        )
+        self.mqtt_connected = Gauge(
+            "roomtemp_mqtt_connected",
+            "Server processes connected and subscribed to the MQTT broker",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
         self._request_instruments: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -118,6 +138,19 @@ class Metrics:
     def observe_batch(self, size: int) -> None:
         """Record the number of measurements in one batch received."""
         self.batch_sizes.observe(size)
+
+    def count_mqtt_received(self) -> None:
+        self.mqtt_received.inc()
+
+    def count_mqtt_unreadable(self, reason: str) -> None:
+        """`reason` is one of a few fixed words (roomtemp.mqtt.payloads)."""
+        self.mqtt_unreadable.labels(reason).inc()
+
+    def count_mqtt_storage_retry(self) -> None:
+        self.mqtt_storage_retries.inc()
+
+    def set_mqtt_connected(self, connected: bool) -> None:
+        self.mqtt_connected.set(int(connected))
 
     def set_pool_use(self, store: PooledStore) -> None:
         for state, connections in store.pool_use().items():

@@ -145,6 +145,12 @@ class Health(BaseModel):
     status: str = Field(examples=["ok"])
 
 
+class Readiness(Health):
+    mqtt: Literal["connected", "disconnected"] | None = Field(
+        None, description="with ROOMTEMP_MQTT_URL: whether the broker is connected"
+    )
+
+
 class FieldError(BaseModel):
     detail: str
     pointer: str | None = Field(None, description="JSON pointer into the body, e.g. #/v")

@@ -4,6 +4,7 @@ lifespan and read through services_of() alone."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from starlette.requests import HTTPConnection
 
@@ -19,6 +20,13 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class BrokerLink(Protocol):
+    """The MQTT subscriber, as /readyz sees it."""
+
+    @property
+    def connected(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
@@ -27,6 +35,7 @@ class Services:
     clock: Clock
     limits: Limits
     metrics: Metrics
+    mqtt: BrokerLink | None = None  # with ROOMTEMP_MQTT_URL
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -28,7 +28,9 @@ async def tokens() -> AsyncIterator[tuple[httpx.AsyncClient, str, str]]:
     app = create_app(Settings(database_url="memory://"), store=store, clock=lambda: NOW)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         yield client, writer, reader
 

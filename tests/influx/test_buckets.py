@@ -41,7 +41,9 @@ async def buckets_should_hold_exactly_the_points_in_them(
             expected[shifted // interval * interval + offset % interval].append(280 + t % 17)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         written = await client.post("/write?precision=s", content="\n".join(lines))
         assert written.status_code == 204

@@ -182,7 +182,9 @@ async def a_gzip_body_should_not_inflate_past_the_body_limit(
     assert len(bomb) < 64 * 1024
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         response = await client.post("/write", content=bomb, headers={"Content-Encoding": "gzip"})
         assert response.status_code == 413
@@ -215,7 +217,9 @@ async def a_storage_outage_should_be_a_503_that_clients_retry() -> None:
     app = create_app(Settings(database_url="memory://"), store=DatabaseDown(), clock=lambda: NOW)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         body = "\n".join(f"t,room=hall value=20 {1700049000 + i}" for i in range(100))
         response = await client.post("/write", params={"precision": "s"}, content=body)
@@ -243,7 +247,9 @@ async def too_many_points_or_an_unknown_encoding_should_be_refused(
     app = create_app(settings, store=memory_store, clock=lambda: NOW)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         lines = "\n".join(f"t,room=hall value=20 {1700049000 + i}" for i in range(11))
         response = await client.post("/write?precision=s", content=lines)

@@ -5,8 +5,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from roomtemp.http.dependencies import ServicesDep, StoreDep
 from roomtemp.http.metrics import PooledStore
-from roomtemp.http.problems import documented_problems
-from roomtemp.http.schemas import Health
+from roomtemp.http.problems import Problem, documented_problems
+from roomtemp.http.schemas import Health, Readiness
 
 router = APIRouter(tags=["operations"])
 
@@ -16,10 +16,20 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", summary="Storage answers", responses=documented_problems(503))
-async def readyz(store: StoreDep) -> Health:
+@router.get(
+    "/readyz",
+    summary="Storage answers (and the MQTT broker, if so configured)",
+    responses=documented_problems(503),
+    response_model_exclude_none=True,
+)
+async def readyz(store: StoreDep, services: ServicesDep) -> Readiness:
     await store.check()  # StorageUnavailable -> 503
-    return Health(status="ready")
+    if services.mqtt is None:
+        return Readiness(status="ready")
+    connected = services.mqtt.connected
+    if not connected and services.settings.mqtt_required_for_ready:
+        raise Problem(503, "broker_unavailable", "the MQTT broker is not connected")
+    return Readiness(status="ready", mqtt="connected" if connected else "disconnected")
 
 
 @router.get(

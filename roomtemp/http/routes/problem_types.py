@@ -37,6 +37,8 @@ MEANINGS = {
     "rate_limited": "Too many requests for this token; retry after `Retry-After` seconds.",
     "storage_unavailable": "The database did not answer; retry after `Retry-After` seconds."
     " Nothing was stored by this request.",
+    "broker_unavailable": "/readyz only, with ROOMTEMP_MQTT_REQUIRED_FOR_READY: the MQTT"
+    " broker is not connected. roomtemp reconnects by itself.",
     "body_too_large": "The body is larger than the configured limit.",
     "batch_too_large": "The batch holds more measurements than the configured limit: split it.",
     "unsupported_media_type": "Send the body as application/json (or application/x-ndjson"
