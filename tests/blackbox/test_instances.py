@@ -25,11 +25,16 @@ BATCH_WRITERS = 2
 READERS = 3
 KILL_AFTER = 1000  # acknowledged measurements before the kill, and as many again after it
 WHOLE_RUN = "/average/P1D?end=2026-01-02T00:00:00Z"  # every measurement load.py sends
+# Behind a proxy, anonymous mode refuses every request (it serves this machine only), so the
+# instances run as a deployment does: with a token.
+TOKEN = "instances-test-admin-token"
+AUTHORIZED = {"Authorization": f"Bearer {TOKEN}"}
+RUN_DEADLINE = 300  # s: a run that acknowledges nothing fails, rather than waiting forever
 
 
 async def reader(url: str, load: Load, statuses: Counter[int | None]) -> None:
     """The room list and the average of a written room, again and again."""
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=AUTHORIZED) as client:
         while not load.stop.is_set():
             for path in ("/rooms", f"/measurements/single-0{WHOLE_RUN}"):
                 try:
@@ -42,22 +47,34 @@ async def load_with_a_kill(url: str, kill: Callable[[], None]) -> tuple[Load, Co
     load = Load()
     reads: Counter[int | None] = Counter()
     tasks = [
-        *(asyncio.create_task(single_writer(url, n, load)) for n in range(SINGLE_WRITERS)),
-        *(asyncio.create_task(batch_writer(url, n, load)) for n in range(BATCH_WRITERS)),
+        *(
+            asyncio.create_task(single_writer(url, n, load, AUTHORIZED))
+            for n in range(SINGLE_WRITERS)
+        ),
+        *(
+            asyncio.create_task(batch_writer(url, n, load, AUTHORIZED))
+            for n in range(BATCH_WRITERS)
+        ),
         *(asyncio.create_task(reader(url, load, reads)) for _ in range(READERS)),
     ]
-    await load.wait_for_acknowledged(KILL_AFTER)
-    kill()
-    await load.wait_for_acknowledged(2 * KILL_AFTER)
-    load.stop.set()
-    await asyncio.gather(*tasks)
+    try:
+        async with asyncio.timeout(RUN_DEADLINE):
+            await load.wait_for_acknowledged(KILL_AFTER)
+            kill()
+            await load.wait_for_acknowledged(2 * KILL_AFTER)
+    finally:
+        load.stop.set()
+        await asyncio.gather(*tasks)
     return load, reads
 
 
 def averages(urls: list[str], rooms: set[str]) -> list[dict[str, object]]:
     """Each room's average over the whole run, as each URL answers it."""
     return [
-        {room: httpx.get(f"{url}/measurements/{room}{WHOLE_RUN}").json() for room in rooms}
+        {
+            room: httpx.get(f"{url}/measurements/{room}{WHOLE_RUN}", headers=AUTHORIZED).json()
+            for room in rooms
+        }
         for url in urls
     ]
 
@@ -70,7 +87,13 @@ def instances_behind_nginx_should_survive_one_killed_and_lose_nothing_acknowledg
         log = stack.enter_context((tmp_path / "servers.log").open("wb"))
         servers = [
             stack.enter_context(
-                running_server(postgres_url, "--no-access-log", stderr=log, own_group=True)
+                running_server(
+                    postgres_url,
+                    "--no-access-log",
+                    env={"ROOMTEMP_ADMIN_TOKEN": TOKEN},
+                    stderr=log,
+                    own_group=True,
+                )
             )
             for _ in range(INSTANCES)
         ]
