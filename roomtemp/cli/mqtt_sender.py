@@ -6,7 +6,7 @@ import ssl
 import sys
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TextIO
 
 import msgspec
@@ -14,7 +14,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from roomtemp.cli.connection import ClientError
-from roomtemp.cli.room_model import Reading, Simulation
+from roomtemp.cli.room_model import Reading
 from roomtemp.cli.sender import Plan, new_readings
 from roomtemp.mqtt.broker import InvalidBrokerUrl, parse_broker_url
 from roomtemp.mqtt.topics import ROOM, InvalidTemplate, parse_template
@@ -70,13 +70,7 @@ class Publisher:
 
 def publish_simulation(url: str, topic: str, plan: Plan, out: TextIO = sys.stdout) -> None:
     now = datetime.now(UTC)
-    simulation = Simulation(
-        plan.rooms,
-        seed=plan.seed,
-        start=now - (plan.backfill or timedelta()),
-        interval=plan.interval,
-        zone=plan.zone,
-    )
+    simulation = plan.simulation(now)
     publisher = Publisher(url, topic)
     try:
         if plan.backfill:

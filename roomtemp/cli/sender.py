@@ -36,6 +36,16 @@ class Plan:
     batch_size: int
     zone: tzinfo
 
+    def simulation(self, now: datetime) -> Simulation:
+        """The rooms of the plan, from the start of its backfill (or now) on."""
+        return Simulation(
+            self.rooms,
+            seed=self.seed,
+            start=now - (self.backfill or timedelta()),
+            interval=self.interval,
+            zone=self.zone,
+        )
+
 
 def as_item(reading: Reading) -> dict[str, Any]:
     return {
@@ -48,13 +58,7 @@ def as_item(reading: Reading) -> dict[str, Any]:
 
 async def simulate(server: Server, plan: Plan, out: TextIO = sys.stdout) -> None:
     now = datetime.now(UTC)
-    simulation = Simulation(
-        plan.rooms,
-        seed=plan.seed,
-        start=now - (plan.backfill or timedelta()),
-        interval=plan.interval,
-        zone=plan.zone,
-    )
+    simulation = plan.simulation(now)
     async with server.async_client() as client:
         if plan.backfill:
             await backfill(client, simulation, now, plan.batch_size, out)
