@@ -45,7 +45,7 @@ async def _post_lines(url: str, batches: Batches, senders: int) -> tuple[int, in
             while queue:
                 body = queue.pop()
                 head = (
-                    "POST /write?precision=s HTTP/1.1\r\nHost: bench\r\n"
+                    "POST /write?precision=s HTTP/1.1\r\nHost: localhost\r\n"
                     f"Content-Length: {len(body)}\r\n\r\n"
                 )
                 writer.write(head.encode() + body)
