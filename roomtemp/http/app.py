@@ -87,6 +87,9 @@ def create_app(
     openapi.install(
         app, {("/measurements/{room_id}", "post"): measurements.POST_MEASUREMENT_OPENAPI}
     )
+    # First of all routes: FastAPI's router tries each route's pattern in turn, through a
+    # wrapper per included router, and it took 28% of a single write's time to get here.
+    app.router.routes.insert(0, measurements.POST_MEASUREMENT)
     for api in (measurements.router, summaries.router, rooms.router, health.router):
         app.include_router(answering_head(api), dependencies=[Depends(known_query_only)])
     app.include_router(answering_head(dashboard.router))
