@@ -2,7 +2,7 @@
 
 import base64
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -10,7 +10,7 @@ import msgspec
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from roomtemp import ingestion
 from roomtemp.domain.measurements import (
@@ -48,6 +48,7 @@ from roomtemp.http.services import services_of
 from roomtemp.storage.base import MeasurementStore
 
 router = APIRouter(tags=["measurements"])
+Endpoint = Callable[[Request], Awaitable[Response]]
 CSV_PAGE = 10_000
 
 
@@ -77,7 +78,20 @@ async def post_measurement(request: Request) -> Response:
 
 class TemplateRoute(Route):
     """A Starlette route that leaves itself in the scope when it matches, even only by path
-    (a 405), as FastAPI's routes do: the metrics label requests by its template."""
+    (a 405), as FastAPI's routes do: the metrics label requests by its template.
+
+    Its endpoint's errors go straight to the app's ExceptionMiddleware, which hands them to
+    the same handlers: Starlette's request_response() would catch them first with its own
+    copy of that step, a wrapper around each request and each message sent."""
+
+    def __init__(self, path: str, endpoint: Endpoint, *, methods: list[str]) -> None:
+        super().__init__(path, endpoint, methods=methods)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+
+        self.app = app
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
