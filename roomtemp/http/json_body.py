@@ -47,16 +47,19 @@ def unsupported(request: Request, accepted: str) -> Problem:
 
 async def read_body(request: Request, max_bytes: int) -> bytearray:
     """The body, refused (413) as soon as it is known to be longer than max_bytes."""
-    too_large = Problem(413, "body_too_large", f"the body is larger than {max_bytes} bytes")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
+        raise _too_large(max_bytes)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise too_large
+            raise _too_large(max_bytes)
     return body  # not copied into bytes: msgspec reads any buffer, and a batch is 32 MiB
+
+
+def _too_large(max_bytes: int) -> Problem:
+    return Problem(413, "body_too_large", f"the body is larger than {max_bytes} bytes")
 
 
 def message_and_path(error: msgspec.ValidationError) -> tuple[str, list[int | str]]:
