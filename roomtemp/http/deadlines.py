@@ -14,6 +14,7 @@ from functools import cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from roomtemp.http.one_send import OneSendPerTurn
 from roomtemp.settings import Settings
 
 TIMEOUT_408 = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
@@ -32,7 +33,7 @@ class DeadlineProtocol(HttpToolsProtocol):
     _headers_in = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(OneSendPerTurn(transport, self.loop))  # type: ignore[arg-type]
         self._expect(_deadlines()[0])
 
     def connection_lost(self, exc: Exception | None) -> None:
