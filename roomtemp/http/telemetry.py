@@ -5,6 +5,7 @@ Pure ASGI rather than Starlette's BaseHTTPMiddleware: every request passes throu
 BaseHTTPMiddleware runs the app in a task of its own and copies the body through a stream.
 """
 
+import itertools
 import logging
 import os
 import re
@@ -25,13 +26,32 @@ UNMATCHED = "<unmatched>"
 access_log = logging.getLogger("roomtemp.access")
 
 
+class RequestIds:
+    """New request ids: 32 hex digits, a random half per process and a count. Unique without
+    a system call per request (os.urandom's getrandom() was one for every single write)."""
+
+    def __init__(self) -> None:
+        self._start()
+        os.register_at_fork(after_in_child=self._start)  # a forked worker counts on its own
+
+    def _start(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._count = itertools.count()
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+_new_ids = RequestIds()
+
+
 def request_id_of(scope: Scope) -> str:
     """The client's X-Request-ID when it is sane, else a new one."""
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and SANE_REQUEST_ID.fullmatch(value):
             given: str = value.decode("ascii")
             return given
-    return os.urandom(16).hex()  # as random as uuid4().hex, and a quarter of its cost
+    return _new_ids.new()
 
 
 def route_of(scope: Scope) -> str:
