@@ -110,7 +110,7 @@ def parse(text: str) -> tuple[list[Point], list[tuple[int, str]]]:
             if time_text and (time := times.get(time_text)) is None:
                 time = times[time_text] = _time(time_text, line)
             if (known := series.get(key)) is None:
-                known = series[key] = _series(key)
+                known = series[key] = series_of(key)
             points.append(Point(known, fields, time, number))
         except MalformedLine as error:
             malformed.append((number, str(error)))
@@ -182,7 +182,7 @@ def _parse_plain(line: str, number: int) -> Point:
             raise MalformedLine(f"invalid field {field!r}: {_excerpt(line)}")
         fields[name] = _value(value, line)
     time = _time(time_text.strip(" "), line) if time_text else None
-    return Point(_series(key), fields, time, number)
+    return Point(series_of(key), fields, time, number)
 
 
 def _parse_quoted(key: str, rest: str, line: str, number: int) -> Point:
@@ -221,7 +221,7 @@ def _parse_quoted(key: str, rest: str, line: str, number: int) -> Point:
                 raise MalformedLine(f"invalid field before a string: {_excerpt(line)}")
             fields[name] = parts[index + 1]
     time = _time(time_text, line) if time_text else None
-    return Point(_series(key), fields, time, number)
+    return Point(series_of(key), fields, time, number)
 
 
 def _parse_escaped(line: str, number: int) -> Point:
@@ -237,11 +237,11 @@ def _parse_escaped(line: str, number: int) -> Point:
             fields[key] = _value(value, line)
     time_text = match["time"]
     time = _time(time_text, line) if time_text else None
-    return Point(_series(match["series"]), fields, time, number)
+    return Point(series_of(match["series"]), fields, time, number)
 
 
 @lru_cache(maxsize=4096)  # a request names the same few series thousands of times
-def _series(key: str) -> Series:
+def series_of(key: str) -> Series:
     if "\\" in key:
         match = _SERIES.fullmatch(key)
         if match is None:
