@@ -9,6 +9,8 @@ readings go through ingestion's columnar validation like JSON batches do. A body
 is read at once (plain_lines.py); any other, a line at a time (lineprotocol.py).
 """
 
+import itertools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,6 +81,18 @@ class Batch:
     lines: Int32s
     refused: list[tuple[int, str]]
     skipped: int
+
+
+_CONTENT_LINE = re.compile(rb"^[ \t\r]*[^#\s]", re.MULTILINE)
+
+
+def more_lines_than(body: bytes | bytearray, limit: int) -> bool:
+    """Whether the body has more than `limit` lines that are neither blank nor comments,
+    counted before anything is read into objects: a hostile body of millions of tiny lines
+    costs no more memory than itself. (A newline inside a quoted string counts too.)"""
+    if body.count(b"\n") < limit:
+        return False
+    return any(True for _ in itertools.islice(_CONTENT_LINE.finditer(body), limit, None))
 
 
 def read(body: bytes | bytearray, rules: Rules, precision: int, now: datetime) -> Batch:

@@ -56,10 +56,10 @@ async def _write(request: Request, precisions: dict[str, int], version: int) -> 
             named = ", ".join(filter(None, precisions))
             raise InfluxError(400, f"invalid precision {precision_name!r}: use {named}")
         body = await read_bytes(request, settings.batch_max_bytes)
+        if points.more_lines_than(body, settings.batch_max_items):
+            raise InfluxError(413, f"a write holds at most {settings.batch_max_items} points")
         now = services.clock()
         batch = points.read(body, rules_of(settings), precision, now)
-        if len(batch.lines) + len(batch.refused) + batch.skipped > settings.batch_max_items:
-            raise InfluxError(413, f"a write holds at most {settings.batch_max_items} points")
         columns, invalid = ingestion.sort_out(batch.readings, now=now, limits=services.limits)
         refused, dropped = batch.refused, len(batch.refused) + int(invalid.sum())
         for index in np.flatnonzero(invalid)[:MAX_LISTED_LINES].tolist():
