@@ -115,12 +115,21 @@ class SqliteStore:
 
     def _commit_queued(self) -> None:
         """On the writer thread: everything queued, in one transaction (nothing, if an
-        earlier call took it all)."""
+        earlier call took it all). Each write waits for the lock until its own deadline."""
         group: list[_Queued[Any]] = []
         while self._queued:
             group.append(self._queued.popleft())
-        if not group:
-            return
+        while group:
+            try:
+                self._commit(group)
+                return
+            except StorageUnavailable as error:  # the lock did not come by group[0]'s deadline
+                late = [queued for queued in group if queued.deadline <= time.monotonic()]
+                for queued in late or group:
+                    queued.done.set_exception(error)
+                group = [queued for queued in group if queued not in late] if late else []
+
+    def _commit(self, group: "list[_Queued[Any]]") -> None:
         try:
             connection = self._connection()
             with self._write_lock.held(group[0].deadline), transaction(connection):
@@ -132,6 +141,8 @@ class SqliteStore:
             for queued in group:
                 queued.done.set_exception(unavailable)
             return
+        except StorageUnavailable:
+            raise
         except BaseException as error:
             for queued in group:
                 queued.done.set_exception(error)
