@@ -92,3 +92,17 @@ async def writes_sharing_a_commit_should_each_stand_or_fall_alone(
     assert await sqlite_store.raw("kitchen", T0, at(3).ts, 10) == []  # rolled back alone
     assert len(await sqlite_store.raw("hall", T0, at(6).ts, 10)) == 2
     assert not await sqlite_store.has_room("kitchen")
+
+
+async def a_write_should_let_a_process_already_waiting_for_the_lock_go_first(
+    sqlite_store: SqliteStore, sqlite_url: str
+) -> None:
+    queue_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock-queue")
+    with queue_file.open("ab") as elsewhere:
+        fcntl.flock(elsewhere, fcntl.LOCK_SH)  # another process waits for the free lock
+        writing = asyncio.create_task(sqlite_store.add_each([at(0)]))
+        await asyncio.sleep(LOCK_TIMEOUT / 4)
+        assert not writing.done()  # not taken from under the one waiting
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)  # that one has had the lock
+        assert await asyncio.wait_for(writing, timeout=30) == []
+    assert len(await sqlite_store.raw("hall", T0, at(1).ts, 10)) == 1
