@@ -1,5 +1,6 @@
-"""SQLite's one writer: long work is cut into short transactions that writes go in between,
-and a write lock held elsewhere is waited for until a deadline, then an outage (503)."""
+"""SQLite's one writer: writes queued at once share a commit, each in a savepoint of its own;
+long work is cut into short transactions that writes go in between; and a write lock held
+elsewhere is waited for until a deadline, then an outage (503)."""
 
 import asyncio
 import fcntl
@@ -8,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from roomtemp.domain.measurements import Measurement
+from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.storage import StorageUnavailable, migrate
+from roomtemp.storage.base import WriteResult
 from roomtemp.storage.sqlite.connection import path_from_url
 from roomtemp.storage.sqlite.store import PRUNE_CHUNK, SqliteStore
 
@@ -62,3 +64,45 @@ async def a_write_lock_held_past_the_deadline_should_be_an_outage_not_a_hang(
         fcntl.flock(elsewhere, fcntl.LOCK_UN)
     assert await asyncio.wait_for(sqlite_store.add_each([at(10)]), timeout=30) == []
     assert len(await sqlite_store.raw("hall", T0, at(11).ts, 10)) == 1
+
+
+async def writes_sharing_a_commit_should_each_stand_or_fall_alone(
+    sqlite_store: SqliteStore, sqlite_url: str
+) -> None:
+    await sqlite_store.add([at(0)])
+    conflicting = [at(1, "kitchen"), Measurement("hall", T0, 291.0)]
+    lock_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock")
+    with lock_file.open("ab") as elsewhere:
+        # The first write waits for this lock; the two queued behind it then share a commit.
+        fcntl.flock(elsewhere, fcntl.LOCK_EX)
+        writing = asyncio.gather(
+            sqlite_store.add([at(second, "cellar") for second in range(3)]),
+            sqlite_store.add(conflicting),
+            sqlite_store.add_each([at(5)]),
+            return_exceptions=True,
+        )
+        await asyncio.sleep(LOCK_TIMEOUT / 4)
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)
+        outcomes = await writing
+    assert isinstance(outcomes[1], ConflictingMeasurements), outcomes
+    assert outcomes[1].indices == [1]
+    assert outcomes[0] == WriteResult(stored=3, duplicates=0)
+    assert outcomes[2] == []
+    assert len(await sqlite_store.raw("cellar", T0, at(3).ts, 10)) == 3
+    assert await sqlite_store.raw("kitchen", T0, at(3).ts, 10) == []  # rolled back alone
+    assert len(await sqlite_store.raw("hall", T0, at(6).ts, 10)) == 2
+    assert not await sqlite_store.has_room("kitchen")
+
+
+async def a_write_should_let_a_process_already_waiting_for_the_lock_go_first(
+    sqlite_store: SqliteStore, sqlite_url: str
+) -> None:
+    queue_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock-queue")
+    with queue_file.open("ab") as elsewhere:
+        fcntl.flock(elsewhere, fcntl.LOCK_SH)  # another process waits for the free lock
+        writing = asyncio.create_task(sqlite_store.add_each([at(0)]))
+        await asyncio.sleep(LOCK_TIMEOUT / 4)
+        assert not writing.done()  # not taken from under the one waiting
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)  # that one has had the lock
+        assert await asyncio.wait_for(writing, timeout=30) == []
+    assert len(await sqlite_store.raw("hall", T0, at(1).ts, 10)) == 1

@@ -67,6 +67,13 @@ class WriteLock:
     timeout (a 503 and a p99 of 4.5 s in make bench). flock() queues waiters in the kernel
     instead, and writes are one at a time anyway.
 
+    But flock() hands nothing over: a process that lets the lock go and takes it again at
+    once (its next write was queued) beat the other one's waiter, woken but not yet running, on
+    a busy machine for seconds, and that one's writes gave up with 503s (make bench, singles
+    beside big batches). So a process that waits holds a second lock, the queue file, shared
+    while it waits; one that would take the lock while another waits lets those waiting go
+    first.
+
     flock() itself waits forever, and a lock held by a stuck process stalled every write. So a
     wait happens in a thread of its own, which the writer gives up on at its deadline (a 503);
     the wait goes on, keeping its place for the next write, and a lock that comes when no write
@@ -74,7 +81,9 @@ class WriteLock:
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._queue_path = path.with_name(path.name + "-queue")
         self._file: IO[bytes] | None = None
+        self._queue: IO[bytes] | None = None
         self._mutex = threading.RLock()  # a wait's end (another thread) against a writer
         self._waiting: Future[None] | None = None  # a flock() blocked in the kernel
         self._wanted = False  # whether a writer waits for that flock()
@@ -90,19 +99,18 @@ class WriteLock:
             fcntl.flock(file, fcntl.LOCK_UN)
 
     def _acquire(self, deadline: float) -> IO[bytes]:
-        if self._file is None:
+        if self._file is None or self._queue is None:
             self._file = self._path.open("ab")
-        file = self._file
+            self._queue = self._queue_path.open("ab")
+        file, queue = self._file, self._queue
         with self._mutex:
             self._wanted = True
             if self._waiting is None:
-                try:
-                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _nobody_waits(queue) and _taken_at_once(file):
                     self._wanted = False
                     return file  # free: the usual case, with no thread
-                except BlockingIOError:
-                    self._waiting = _in_a_thread(lambda: fcntl.flock(file, fcntl.LOCK_EX))
-                    self._waiting.add_done_callback(self._unless_wanted)
+                self._waiting = _in_a_thread(lambda: _wait_in_turn(file, queue))
+                self._waiting.add_done_callback(self._unless_wanted)
             waiting = self._waiting
         with suppress(TimeoutError):
             waiting.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -124,9 +132,39 @@ class WriteLock:
 
     def close(self) -> None:
         with self._mutex:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            for file in (self._file, self._queue):
+                if file is not None:
+                    file.close()
+            self._file = self._queue = None
+
+
+def _nobody_waits(queue: IO[bytes]) -> bool:
+    """Whether no process waits for the lock (each holds the queue file shared meanwhile)."""
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(queue, fcntl.LOCK_UN)
+    return True
+
+
+def _taken_at_once(file: IO[bytes]) -> bool:
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _wait_in_turn(file: IO[bytes], queue: IO[bytes]) -> None:
+    """Take the lock once those waiting already have had it, holding the queue shared while
+    waiting (as they do)."""
+    fcntl.flock(queue, fcntl.LOCK_EX)  # until those waiting before hold the lock
+    fcntl.flock(queue, fcntl.LOCK_SH)
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX)
+    finally:
+        fcntl.flock(queue, fcntl.LOCK_UN)
 
 
 def _in_a_thread(call: Callable[[], None]) -> "Future[None]":
