@@ -4,8 +4,11 @@ elsewhere is waited for until a deadline, then an outage (503)."""
 
 import asyncio
 import fcntl
+import os
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +67,50 @@ async def a_write_lock_held_past_the_deadline_should_be_an_outage_not_a_hang(
         fcntl.flock(elsewhere, fcntl.LOCK_UN)
     assert await asyncio.wait_for(sqlite_store.add_each([at(10)]), timeout=30) == []
     assert len(await sqlite_store.raw("hall", T0, at(11).ts, 10)) == 1
+
+
+async def hold_alive(lock_file: Path, seconds: float) -> None:
+    """Hold the write lock as another process does that is busy, not stuck: touching the
+    lock file meanwhile, as WriteLock's beat does."""
+    with lock_file.open("ab") as elsewhere:
+        fcntl.flock(elsewhere, fcntl.LOCK_EX)
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            os.utime(lock_file)
+            await asyncio.sleep(LOCK_TIMEOUT / 4)
+        fcntl.flock(elsewhere, fcntl.LOCK_UN)
+
+
+async def a_write_should_wait_past_its_deadline_while_the_lock_s_holder_is_busy(
+    sqlite_store: SqliteStore, sqlite_url: str
+) -> None:
+    """A big batch in another process holds the lock for seconds: writes behind it wait for
+    it, not 503 as if the database did not answer."""
+    lock_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock")
+    holding = asyncio.create_task(hold_alive(lock_file, 5 * LOCK_TIMEOUT))
+    await asyncio.sleep(LOCK_TIMEOUT / 4)
+    writes = [sqlite_store.add_each([at(second)]) for second in range(3)]
+    assert await asyncio.wait_for(asyncio.gather(*writes), timeout=30) == [[], [], []]
+    await holding
+    assert len(await sqlite_store.raw("hall", T0, at(3).ts, 10)) == 3
+
+
+async def a_busy_holder_should_be_waited_for_no_longer_than_the_batch_deadline(
+    sqlite_url: str,
+) -> None:
+    await migrate(sqlite_url)
+    store = await SqliteStore.open(sqlite_url, lock_timeout=LOCK_TIMEOUT, batch_timeout=0.5)
+    lock_file = path_from_url(sqlite_url).with_name("roomtemp.sqlite3.write-lock")
+    try:
+        holding = asyncio.create_task(hold_alive(lock_file, 10 * LOCK_TIMEOUT))
+        await asyncio.sleep(LOCK_TIMEOUT / 4)
+        began = time.monotonic()
+        with pytest.raises(StorageUnavailable):
+            await asyncio.wait_for(store.add_each([at(0)]), timeout=30)
+        assert time.monotonic() - began >= 0.5 - LOCK_TIMEOUT / 4
+        await holding
+    finally:
+        await store.close()
 
 
 async def writes_sharing_a_commit_should_each_stand_or_fall_alone(

@@ -50,9 +50,10 @@ COLUMNS_FROM = 100
 
 
 class SqliteStore:
-    def __init__(self, path: Path, lock_timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, lock_timeout: float = 5.0, batch_timeout: float = 60.0) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
+        self._batch_timeout = batch_timeout
         self._connections: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -60,13 +61,16 @@ class SqliteStore:
         self._queued: deque[_Queued[Any]] = deque()  # writes for the writer's next commit
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self._room_keys = RoomKeys()
-        self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
+        self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"), lock_timeout)
 
     @classmethod
-    async def open(cls, url: str, *, lock_timeout: float = 5.0) -> "SqliteStore":
+    async def open(
+        cls, url: str, *, lock_timeout: float = 5.0, batch_timeout: float = 60.0
+    ) -> "SqliteStore":
         """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate).
-        A write waits at most `lock_timeout` seconds for another process to let the file go."""
-        store = cls(path_from_url(url), lock_timeout)
+        A write waits `lock_timeout` seconds for another process to let the file go, and on
+        up to `batch_timeout` while that process shows it is alive (connection.WriteLock)."""
+        store = cls(path_from_url(url), lock_timeout, batch_timeout)
         try:
             behind = await store._read(sqlite_migrations.missing)
             if behind:
@@ -109,7 +113,10 @@ class SqliteStore:
         behind one waiting for a stuck process give up with it instead of one after the
         other."""
         done: Future[T] = Future()
-        self._queued.append(_Queued(work, done, time.monotonic() + self._lock_timeout))
+        now = time.monotonic()
+        self._queued.append(
+            _Queued(work, done, now + self._lock_timeout, now + self._batch_timeout)
+        )
         self._writer.submit(self._commit_queued)
         return await asyncio.wrap_future(done)
 
@@ -132,7 +139,10 @@ class SqliteStore:
     def _commit(self, group: "list[_Queued[Any]]") -> None:
         try:
             connection = self._connection()
-            with self._write_lock.held(group[0].deadline), transaction(connection):
+            with (
+                self._write_lock.held(group[0].deadline, group[0].patience),
+                transaction(connection),
+            ):
                 outcomes = [_in_savepoint(connection, queued.work) for queued in group]
         except sqlite3.OperationalError as error:
             # "database is locked" after busy_timeout, disk I/O errors, a vanished file:
@@ -377,6 +387,7 @@ class _Queued(Generic[T]):
     work: Callable[[sqlite3.Connection], T]
     done: "Future[T]"
     deadline: float  # time.monotonic() by which the write lock must be ours
+    patience: float  # the same, while the process holding it shows that it is alive
 
 
 def _in_savepoint(
