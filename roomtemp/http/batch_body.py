@@ -240,7 +240,7 @@ async def _columns(pieces: list[list[PostedItem]], now: int) -> Readings:
                 if len(errors) == MAX_LISTED_ERRORS:
                     raise invalid_items(errors, more=True) from None
         parts.append(
-            Readings(
+            Readings.of(
                 [item.room_id for item in items],
                 np.array([item.v for item in items], np.float64),
                 np.array([UNIT_CODES[item.u] for item in items], np.uint8),
