@@ -86,6 +86,20 @@ async def _execute(url: str, sql: str) -> None:
         await connection.close()
 
 
+def until_started(server: Server, timeout: float = 60.0) -> None:
+    """Until every worker has started (its CPU at rest): /healthz answers as soon as one has,
+    and wrk's connections, all opened at once, then went to that one alone (one commit each
+    on memory://: 0.9 of 2 cores busy, 6,762/s, where the same server gave 9-12k/s once both
+    workers were up)."""
+    deadline = time.monotonic() + timeout
+    used = server_cpu_seconds(server.process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        used, before = server_cpu_seconds(server.process.pid), used
+        if used - before < 0.05:  # under a tenth of a core: nothing is still importing
+            return
+
+
 def with_cpu(server: Server, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """What `run` measured, and the server's CPU time (all workers) while it ran, per
     measurement acknowledged (us)."""
@@ -117,6 +131,7 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
                 if shared:
                     measure_single_references(url, references, workers, options)
                 settle(url)
+                until_started(server)
                 wrk = partial(run_wrk, server.url, label, connections=32, seconds=options.seconds)
                 single = with_cpu(server, wrk)
                 time.sleep(1)  # requests cut off by wrk's deadline may still be committing
