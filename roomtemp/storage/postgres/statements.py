@@ -59,12 +59,16 @@ INSERT_ARRAYS = _WRITE.format(source=_ARRAYS)
 INSERT_STAGED = _WRITE.format(source="staging")
 
 # What a batch copied straight into measurements adds to the rollups, summed up in Python.
+# Times come as UTC timestamps without a zone, made by numpy: aware datetimes made one by one
+# in Python cost ~0.15 us a batch item (measured), more than summing the deltas.
 MERGE_DELTAS = (
     """
 INSERT INTO rollups
-SELECT * FROM unnest($1::integer[], $2::integer[], $3::timestamptz[], $4::bigint[],
-                     $5::float8[], $6::float8[], $7::float8[], $8::timestamptz[],
-                     $9::timestamptz[], $10::float8[])
+SELECT room, width, start AT TIME ZONE 'UTC', count, total, minimum, maximum,
+       first_ts AT TIME ZONE 'UTC', last_ts AT TIME ZONE 'UTC', last_kelvin
+FROM unnest($1::integer[], $2::integer[], $3::timestamp[], $4::bigint[], $5::float8[],
+            $6::float8[], $7::float8[], $8::timestamp[], $9::timestamp[], $10::float8[])
+    AS delta (room, width, start, count, total, minimum, maximum, first_ts, last_ts, last_kelvin)
 ORDER BY 1, 2, 3
 """
     + _MERGE

@@ -14,7 +14,7 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
-from roomtemp.domain.columns import Columns, Keyed, column_deltas, from_micros, in_key_order
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -211,8 +211,10 @@ class PostgresStore:
             return None
         if len(room):
             deltas = column_deltas(room, micros, kelvin)
-            times = [[from_micros(ts) for ts in column.tolist()] for column in
-                     (deltas.start, deltas.first_ts, deltas.last_ts)]  # fmt: skip
+            times = [
+                column.astype("datetime64[us]").tolist()  # naive datetimes in UTC
+                for column in (deltas.start, deltas.first_ts, deltas.last_ts)
+            ]
             await connection.execute(
                 sql.MERGE_DELTAS,
                 deltas.room.tolist(),
