@@ -243,11 +243,10 @@ class _Part:
         """Items as columns; a missing ts is `now`."""
 
         def part(items: list[PostedItem]) -> _Part:
-            texts = [item.ts for item in items]
-            micros, read = rfc3339.read_all([text or "" for text in texts])
+            micros, read = rfc3339.read_all([item.ts or "" for item in items])
             bad_ts = []
             for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
-                text = texts[index]
+                text = items[index].ts
                 try:
                     micros[index] = now if text is None else to_micros(parse_ts(text))
                 except (InvalidTimestamp, TimestampOutOfRange) as error:  # never rounded
