@@ -186,8 +186,9 @@ def measure_batches(
 
 
 def measure_influx_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
-    """The InfluxDB endpoints beside the native ones, on a server of their own."""
-    workers = str(os.cpu_count() or 1)
+    """The InfluxDB endpoints beside the native ones, on a server of their own (memory://: of
+    one worker, or the panel's reads would ask workers that never saw its writes)."""
+    workers = "1" if backend_of(url) == "memory" else str(os.cpu_count() or 1)
     flags = ("--workers", workers, "--log-level", "warning", "--migrate", "--no-access-log")
     with running_server(url, *flags) as server:
         settle(url)

@@ -168,7 +168,7 @@ def validate_readings(readings: Readings, *, now: datetime, limits: Limits) -> C
         problems = [
             (index, problem)
             for index in failing[:EXPLAINED_ITEMS].tolist()
-            for problem in _explained(readings, index, now, limits)
+            for problem in explain(readings, index, now=now, limits=limits)
         ]
         raise InvalidBatch(problems, len(failing))
     return columns
@@ -179,12 +179,11 @@ def sort_out(
 ) -> tuple[Columns, npt.NDArray[np.bool_]]:
     """The valid items, in kelvin, as columns; and which items break a rule of validate(), for
     a protocol that stores what is valid and reports the rest (InfluxDB's partial writes)."""
-    given: dict[str, int] = {}
-    posted = np.array([given.setdefault(r, len(given)) for r in readings.room_ids], np.int32)
+    posted = readings.rooms
     # Each room id as the room it names (check_room_id's), or None: two spellings of one room
     # are one room.
     rooms: dict[str, int] = {}
-    named = [_room_of(room_id) for room_id in given]
+    named = [_room_of(room_id) for room_id in readings.room_ids]
     codes = np.array(
         [-1 if r is None else rooms.setdefault(r, len(rooms)) for r in named], np.int64
     )
@@ -223,8 +222,8 @@ def _room_of(room_id: str) -> str | None:
         return None
 
 
-def _explained(readings: Readings, index: int, now: datetime, limits: Limits) -> list[FieldProblem]:
-    """What validate() says of item `index`."""
+def explain(readings: Readings, index: int, *, now: datetime, limits: Limits) -> list[FieldProblem]:
+    """What validate() says of item `index`, one that sort_out() found invalid."""
     micros = int(readings.micros[index])
     try:
         ts: datetime | None = from_micros(micros)
@@ -232,7 +231,7 @@ def _explained(readings: Readings, index: int, now: datetime, limits: Limits) ->
         ts = None
     try:
         validate(
-            readings.room_ids[index],
+            readings.room_ids[readings.rooms[index]],
             float(readings.values[index]),
             UNIT_ORDER[readings.units[index]],
             ts,

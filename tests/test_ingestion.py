@@ -95,7 +95,7 @@ def validate_should_name_every_rule_broken_at_once() -> None:
 
 
 def readings_of(items: list[Item]) -> Readings:
-    return Readings(
+    return Readings.of(
         [item.room_id for item in items],
         np.array([item.v for item in items], np.float64),
         np.array([UNIT_CODES[item.u] for item in items], np.uint8),
@@ -159,7 +159,7 @@ items = st.lists(st.tuples(rooms, values, units, stamps), max_size=30)
 def columns_should_refuse_and_store_exactly_what_validate_does(
     items: list[tuple[str, float, str, datetime]],
 ) -> None:
-    readings = Readings(
+    readings = Readings.of(
         [room for room, _, _, _ in items],
         np.array([value for _, value, _, _ in items], np.float64),
         np.array([UNIT_CODES[unit] for _, _, unit, _ in items], np.uint8),

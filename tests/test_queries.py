@@ -211,7 +211,7 @@ async def write_through_ingestion(
     """Validate as the service does at `now`, prune at `pruning` if given, then commit: a batch
     all or nothing, single writes each on its own (as shared commits store them)."""
     if atomic:
-        readings = Readings(
+        readings = Readings.of(
             [m.room_id for m in items],
             np.array([m.v for m in items], np.float64),
             np.array([UNIT_CODES[m.u] for m in items], np.uint8),

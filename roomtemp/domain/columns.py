@@ -48,21 +48,37 @@ def from_micros(micros: int) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Readings:
-    """Measurements as a protocol read them, not yet validated: item i is room_ids[i],
-    values[i] in the unit units[i] (the index of a Unit in UNIT_ORDER) at micros[i] (UTC)."""
+    """Measurements as a protocol read them, not yet validated: item i is in the room
+    room_ids[rooms[i]], values[i] in the unit units[i] (the index of a Unit in UNIT_ORDER) at
+    micros[i] (UTC). Each room id is listed once a part, not once an item: a batch names few."""
 
     room_ids: list[str]
+    rooms: Int32s
     values: Floats
     units: Units
     micros: Int64s
 
     def __len__(self) -> int:
-        return len(self.room_ids)
+        return len(self.rooms)
+
+    @classmethod
+    def of(
+        cls, room_ids: Sequence[str], values: Floats, units: Units, micros: Int64s
+    ) -> "Readings":
+        """Readings of items that each name their room."""
+        given: dict[str, int] = {}
+        rooms = [given.setdefault(room_id, len(given)) for room_id in room_ids]
+        return cls(list(given), np.array(rooms, np.int32), values, units, micros)
 
     @classmethod
     def joined(cls, parts: Sequence["Readings"]) -> "Readings":
+        offsets = np.cumsum([0, *(len(part.room_ids) for part in parts)])[:-1].tolist()
         return cls(
             [room_id for part in parts for room_id in part.room_ids],
+            np.concatenate(
+                [np.empty(0, np.int32)]
+                + [part.rooms + offset for part, offset in zip(parts, offsets, strict=True)]
+            ).astype(np.int32),
             np.concatenate([np.empty(0, np.float64), *(part.values for part in parts)]),
             np.concatenate([np.empty(0, np.uint8), *(part.units for part in parts)]),
             np.concatenate([np.empty(0, np.int64), *(part.micros for part in parts)]),

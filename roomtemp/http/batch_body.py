@@ -253,7 +253,7 @@ class _Part:
                     bad_ts.append((index, str(error)))
                     if len(bad_ts) == MAX_LISTED_ERRORS:
                         break
-            readings = Readings(
+            readings = Readings.of(
                 [item.room_id for item in items],
                 np.array([item.v for item in items], np.float64),
                 np.array([UNIT_CODES[item.u] for item in items], np.uint8),

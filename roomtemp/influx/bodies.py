@@ -11,9 +11,9 @@ from roomtemp.influx.answers import InfluxError
 _CHUNK = 1024 * 1024
 
 
-async def read_text(request: Request, max_bytes: int) -> str:
-    """The body as text; `Content-Encoding: gzip` decompressed, and refused (413) once
-    either the body or what it decompresses to is longer than max_bytes."""
+async def read_bytes(request: Request, max_bytes: int) -> bytearray:
+    """The body; `Content-Encoding: gzip` decompressed, and refused (413) once either the
+    body or what it decompresses to is longer than max_bytes."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise InfluxError(415, f"Content-Encoding {encoding!r} is not supported: use gzip")
@@ -21,8 +21,14 @@ async def read_text(request: Request, max_bytes: int) -> str:
         body = await read_body(request, max_bytes)
     except Problem as problem:  # too large: InfluxDB's clients read {"error": ...}
         raise InfluxError(problem.status, problem.detail) from None
-    if encoding == "gzip":
-        body = _gunzip(body, max_bytes)
+    return _gunzip(body, max_bytes) if encoding == "gzip" else body
+
+
+async def read_text(request: Request, max_bytes: int) -> str:
+    return text_of(await read_bytes(request, max_bytes))
+
+
+def text_of(body: bytes | bytearray) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:

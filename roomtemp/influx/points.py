@@ -4,15 +4,23 @@ field present, the unit a `u` or `unit` tag or field, else the measurement's nam
 names a unit (Home Assistant names measurements by unit), else the default unit. Points that
 are not temperatures are skipped, not refused: Home Assistant sends every entity.
 
-Nothing is validated here: the readings go through ingestion like JSON measurements do.
+A body becomes columns (`Readings`), as a JSON batch does, and nothing is validated here: the
+readings go through ingestion's columnar validation like JSON batches do. A body of plain lines
+is read at once (plain_lines.py); any other, a line at a time (lineprotocol.py).
 """
 
+import itertools
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import NamedTuple
+from datetime import datetime
 
-from roomtemp.domain.rollups import EPOCH
-from roomtemp.influx.lineprotocol import FieldValue, Point, Series
+import numpy as np
+import numpy.typing as npt
+
+from roomtemp.domain.columns import UNIT_CODES, Int32s, Int64s, Readings, to_micros
+from roomtemp.influx import lineprotocol, plain_lines
+from roomtemp.influx.bodies import text_of
+from roomtemp.influx.lineprotocol import FieldValue, MalformedLine, Point, Series
 from roomtemp.settings import Settings
 
 # Temperature units by the names InfluxDB writers give them (lowercased).
@@ -63,32 +71,103 @@ class Rules:
         return TEMPERATURE_UNITS.get(name, self.default_unit)
 
 
-class Reading(NamedTuple):  # a tuple: made 100,000 times a batch, cheaper than a dataclass
-    """A point that is a room temperature, as ingestion takes a posted measurement."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The temperatures of a body as readings (a missing time: the time of arrival), the line
+    of each; the lines refused (number, reason), and how many points were skipped as not
+    temperatures."""
 
-    room_id: str
-    v: float
-    u: str
-    ts: datetime | None
-    line: int
+    readings: Readings
+    lines: Int32s
+    refused: list[tuple[int, str]]
+    skipped: int
 
 
-def readings(
-    points: list[Point], rules: Rules, precision: int
-) -> tuple[list[Reading], list[tuple[int, str]], int]:
-    """The readings among the points; the lines refused (number, reason: a time that is not
-    one); how many points were skipped as not temperatures."""
-    found: list[Reading] = []
-    refused: list[tuple[int, str]] = []
+_CONTENT_LINE = re.compile(rb"^[ \t\r]*[^#\s]", re.MULTILINE)
+
+
+def more_lines_than(body: bytes | bytearray, limit: int) -> bool:
+    """Whether the body has more than `limit` lines that are neither blank nor comments,
+    counted before anything is read into objects: a hostile body of millions of tiny lines
+    costs no more memory than itself. (A newline inside a quoted string counts too.)"""
+    if body.count(b"\n") < limit:
+        return False
+    return any(True for _ in itertools.islice(_CONTENT_LINE.finditer(body), limit, None))
+
+
+def read(body: bytes | bytearray, rules: Rules, precision: int, now: datetime) -> Batch:
+    plain = plain_lines.read(body)
+    if plain is not None:
+        batch = _of_plain(plain, rules, precision, now)
+        if batch is not None:
+            return batch
+    return read_lines(text_of(body), rules, precision, now)
+
+
+def read_lines(text: str, rules: Rules, precision: int, now: datetime) -> Batch:
+    """Any body, a line at a time."""
+    points, malformed = lineprotocol.parse(text)
+    return _of_points(points, malformed, rules, precision, now)
+
+
+def _of_plain(
+    plain: plain_lines.PlainLines, rules: Rules, precision: int, now: datetime
+) -> Batch | None:
+    """The batch of plain lines, their rules applied once a series; None if a series key is
+    malformed (the general parser then names its lines)."""
+    rooms: dict[str, int] = {}
+    room_of, unit_of = [], []  # of each series: -1, skipped
+    is_value = plain.field in rules.value_fields  # the one field of every line
+    for key in plain.keys:
+        try:
+            known = _room_and_unit(lineprotocol.series_of(key), rules)
+        except MalformedLine:
+            return None
+        room, unit = known if known is not None and is_value else (None, None)
+        if unit is None and plain.field not in UNIT_KEYS:  # no field names it: the default
+            unit = rules.default_unit
+        if room is None or unit is None:
+            room_of.append(-1)
+            unit_of.append(0)
+        else:
+            room_of.append(rooms.setdefault(room, len(rooms)))
+            unit_of.append(UNIT_CODES[unit])
+    series_rooms = np.array(room_of, np.int32)[plain.series]
+    kept = series_rooms >= 0
+    lines = np.flatnonzero(kept).astype(np.int32) + 1  # plain lines are numbered in order
+    return _batch(
+        list(rooms),
+        series_rooms[kept],
+        plain.values[kept],
+        np.array(unit_of, np.uint8)[plain.series[kept]],
+        None if plain.times is None else plain.times[kept],
+        lines,
+        precision,
+        now,
+        [],
+        len(plain) - len(lines),
+    )
+
+
+def _of_points(
+    points: list[Point], malformed: list[tuple[int, str]], rules: Rules, precision: int,
+    now: datetime,
+) -> Batch:  # fmt: skip
+    rooms: dict[str, int] = {}
+    room_codes: list[int] = []
+    values: list[float] = []
+    units: list[int] = []
+    times: list[int] = []
+    timed: list[bool] = []
+    lines: list[int] = []
     skipped = 0
-    rooms: dict[int, tuple[str, str | None] | None] = {}  # by id(series): shared, and alive
-    times: dict[int, datetime] = {}  # a batch's points often share their times (Telegraf's)
+    known_series: dict[int, tuple[str, str | None] | None] = {}  # by id(series): shared, alive
     value_fields = rules.value_fields
     for series, fields, time, line in points:
-        if id(series) in rooms:
-            known = rooms[id(series)]
+        if id(series) in known_series:
+            known = known_series[id(series)]
         else:
-            known = rooms[id(series)] = _room_and_unit(series, rules)
+            known = known_series[id(series)] = _room_and_unit(series, rules)
         value: float | None = None
         for name in value_fields:
             if name in fields:
@@ -105,16 +184,70 @@ def readings(
             if unit is None:
                 skipped += 1
                 continue
-        if time is None:
-            ts = None
-        elif (ts := times.get(time)) is None:
-            try:
-                ts = times[time] = _datetime(time, precision)
-            except ValueError as error:
-                refused.append((line, str(error)))
-                continue
-        found.append(Reading(room, value, unit, ts, line))
-    return found, refused, skipped
+        room_codes.append(rooms.setdefault(room, len(rooms)))
+        values.append(value)
+        units.append(UNIT_CODES[unit])
+        times.append(0 if time is None else time)
+        timed.append(time is not None)
+        lines.append(line)
+    return _batch(
+        list(rooms),
+        np.array(room_codes, np.int32),
+        np.array(values, np.float64),
+        np.array(units, np.uint8),
+        np.array(times, np.int64),
+        np.array(lines, np.int32),
+        precision,
+        now,
+        malformed,
+        skipped,
+        timed=np.array(timed, np.bool_),
+    )
+
+
+def _batch(
+    room_ids: list[str],
+    rooms: Int32s,
+    values: npt.NDArray[np.float64],
+    units: npt.NDArray[np.uint8],
+    times: Int64s | None,
+    lines: Int32s,
+    precision: int,
+    now: datetime,
+    refused: list[tuple[int, str]],
+    skipped: int,
+    timed: npt.NDArray[np.bool_] | None = None,
+) -> Batch:
+    """The readings, each time in the request's precision turned into microseconds (none:
+    `now`); a time that is not a whole microsecond, or beyond int64 once in microseconds, is
+    refused with its line."""
+    now_micros = to_micros(now)
+    if times is None:
+        micros = np.full(len(rooms), now_micros, np.int64)
+        bad = np.zeros(len(rooms), np.bool_)
+    elif precision < 0:  # nanoseconds (or finer): -precision of them a microsecond
+        micros, rest = np.divmod(times, -precision)
+        bad = rest != 0
+    else:
+        bad = np.abs(times) > np.iinfo(np.int64).max // precision
+        micros = np.where(bad, 0, times) * precision
+    if timed is not None:
+        micros[~timed] = now_micros
+        bad &= timed
+    if bad.any():
+        for index in np.flatnonzero(bad).tolist():
+            time = int(times[index])  # type: ignore[index]  # bad only where times are
+            reason = (
+                f"timestamp {time} has nanoseconds: roomtemp keeps microseconds, and rounds none"
+                if precision < 0
+                else f"timestamp {time} is out of range"
+            )
+            refused.append((int(lines[index]), reason))
+        kept = ~bad
+        rooms, values, units, micros, lines = (
+            rooms[kept], values[kept], units[kept], micros[kept], lines[kept]
+        )  # fmt: skip
+    return Batch(Readings(room_ids, rooms, values, units, micros), lines, refused, skipped)
 
 
 def _room_and_unit(series: Series, rules: Rules) -> tuple[str, str | None] | None:
@@ -140,21 +273,6 @@ def _unit(fields: dict[str, FieldValue], rules: Rules) -> str | None:
             named = fields[key]
             return TEMPERATURE_UNITS.get(named.lower()) if isinstance(named, str) else None
     return rules.default_unit
-
-
-def _datetime(time: int, precision: int) -> datetime:
-    if precision < 0:  # nanoseconds
-        microseconds, rest = divmod(time, -precision)
-        if rest:
-            raise ValueError(
-                f"timestamp {time} has nanoseconds: roomtemp keeps microseconds, and rounds none"
-            )
-    else:
-        microseconds = time * precision
-    try:
-        return EPOCH + timedelta(microseconds=microseconds)
-    except OverflowError:
-        raise ValueError(f"timestamp {time} is out of range") from None
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -6,15 +6,16 @@ import asyncio
 from functools import lru_cache
 from urllib.parse import parse_qs
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 
 from roomtemp import ingestion
 from roomtemp.domain.columns import Columns
-from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
+from roomtemp.domain.measurements import ConflictingMeasurements
 from roomtemp.http.services import services_of
-from roomtemp.influx import answers, influxql, lineprotocol, points, reads
+from roomtemp.influx import answers, influxql, points, reads
 from roomtemp.influx.answers import InfluxError
-from roomtemp.influx.bodies import read_text
+from roomtemp.influx.bodies import read_bytes, read_text
 from roomtemp.retention import horizon
 from roomtemp.settings import Settings
 from roomtemp.storage.base import StorageUnavailable
@@ -24,6 +25,7 @@ router = APIRouter(tags=["influxdb"], include_in_schema=False)
 # (one commit shared with concurrent requests); more, in a transaction of their own.
 SHARED_COMMITS_UP_TO = 16
 MAX_LISTED_LINES = 100
+CONFLICT = "another value is stored for this room and time"
 MAX_FORM_BYTES = 1024 * 1024
 
 
@@ -53,47 +55,48 @@ async def _write(request: Request, precisions: dict[str, int], version: int) -> 
         if precision is None:
             named = ", ".join(filter(None, precisions))
             raise InfluxError(400, f"invalid precision {precision_name!r}: use {named}")
-        text = await read_text(request, settings.batch_max_bytes)
-        parsed, refused = lineprotocol.parse(text)
-        if len(parsed) + len(refused) > settings.batch_max_items:
+        body = await read_bytes(request, settings.batch_max_bytes)
+        if points.more_lines_than(body, settings.batch_max_items):
             raise InfluxError(413, f"a write holds at most {settings.batch_max_items} points")
-        readings, bad_times, skipped = points.readings(parsed, rules_of(settings), precision)
-        refused += bad_times
-        valid, invalid = ingestion.validate_each(
-            readings, now=services.clock(), limits=services.limits
-        )
-        refused += [(readings[index].line, str(problem)) for index, problem in invalid]
-        measurements = [measurement for _, measurement in valid]
-        conflicts = await _record(request, measurements)
-        refused += [
-            (readings[valid[index][0]].line, "another value is stored for this room and time")
-            for index in conflicts
-        ]
+        now = services.clock()
+        batch = points.read(body, rules_of(settings), precision, now)
+        columns, invalid = ingestion.sort_out(batch.readings, now=now, limits=services.limits)
+        refused, dropped = batch.refused, len(batch.refused) + int(invalid.sum())
+        for index in np.flatnonzero(invalid)[:MAX_LISTED_LINES].tolist():
+            problems = ingestion.explain(batch.readings, index, now=now, limits=services.limits)
+            reason = "; ".join(f"{problem.field}: {problem.message}" for problem in problems)
+            refused.append((int(batch.lines[index]), reason))
+        conflicts = await _record(request, columns)
+        lines = batch.lines[~invalid]
+        refused += [(int(lines[index]), CONFLICT) for index in conflicts]
+        dropped += len(conflicts)
     except InfluxError as raised:
         return _error(raised.status, raised.message, version)
     except StorageUnavailable as raised:
         services.metrics.storage_errors.inc()
         return answers.unavailable(raised)
-    services.metrics.count_stored(len(measurements) - len(conflicts))
-    if skipped:
-        services.metrics.count_skipped(skipped)
-    if refused:
-        return _error(400, _partial_write(refused), version)
+    services.metrics.count_stored(len(columns) - len(conflicts))
+    if batch.skipped:
+        services.metrics.count_skipped(batch.skipped)
+    if dropped:
+        return _error(400, _partial_write(refused, dropped), version)
     return Response(status_code=204, headers=answers.VERSION_HEADERS)
 
 
-async def _record(request: Request, measurements: list[Measurement]) -> list[int]:
+async def _record(request: Request, columns: Columns) -> list[int]:
     """Store each measurement that does not conflict; the indices of those that do."""
     services = services_of(request)
-    if len(measurements) > SHARED_COMMITS_UP_TO:
+    if len(columns) > SHARED_COMMITS_UP_TO:
         # Most writes conflict with nothing: then they go in as columns, the batch path's
         # (one COPY); one that conflicts is undone and written again, each that can be.
         try:
-            await ingestion.record_batch(services.store, Columns.of(measurements))
+            await ingestion.record_batch(services.store, columns)
         except ingestion.ConflictingBatch:
-            return await ingestion.record_each(services.store, measurements)
+            return await ingestion.record_each(services.store, columns.measurements())
         return []
-    outcomes = await asyncio.gather(*map(services.record, measurements), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *map(services.record, columns.measurements()), return_exceptions=True
+    )
     conflicts = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, ConflictingMeasurements):
@@ -103,13 +106,14 @@ async def _record(request: Request, measurements: list[Measurement]) -> list[int
     return conflicts
 
 
-def _partial_write(refused: list[tuple[int, str]]) -> str:
-    """InfluxDB's message, which Telegraf recognises: it drops such a batch, not retries it."""
+def _partial_write(refused: list[tuple[int, str]], dropped: int) -> str:
+    """InfluxDB's message, which Telegraf recognises: it drops such a batch, not retries it.
+    `refused` explains the first lines of the `dropped`, at least MAX_LISTED_LINES of them."""
     refused.sort()
     shown = refused[:MAX_LISTED_LINES]
     listed = "; ".join(f"line {number}: {reason}" for number, reason in shown)
-    more = f"; and {len(refused) - len(shown)} more" if len(refused) > len(shown) else ""
-    return f"partial write: {listed}{more} dropped={len(refused)}"
+    more = f"; and {dropped - len(shown)} more" if dropped > len(shown) else ""
+    return f"partial write: {listed}{more} dropped={dropped}"
 
 
 def _error(status: int, message: str, version: int) -> Response:

@@ -9,6 +9,7 @@ from roomtemp.http.app import create_app
 from roomtemp.settings import Settings
 from roomtemp.storage.base import Room, StorageUnavailable, WriteResult
 from roomtemp.storage.memory import InMemoryStore
+from tests.http.test_batch_bounds import MAX_BODIES, MIB, peak_bodies
 from tests.influx.conftest import NOW, stored
 
 # What Home Assistant's influxdb integration writes (api_version 1, measurement_attr the
@@ -260,3 +261,23 @@ async def too_many_points_or_an_unknown_encoding_should_be_refused(
         )
         assert deflated.status_code == 415
     assert await memory_store.rooms() == []
+
+
+async def millions_of_tiny_lines_should_be_413_at_the_cost_of_a_few_bodies() -> None:
+    """Lines are counted before they are read: 8 MiB of them cost no more than the body."""
+    app = create_app(Settings(database_url="memory://"), store=InMemoryStore(), clock=lambda: NOW)
+    body = b"K,room=a v=1 1\n" * (8 * MIB // 15)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
+    ):
+
+        async def send() -> httpx.Response:
+            return await client.post("/write?precision=s", content=body)
+
+        assert await peak_bodies(body, send) <= MAX_BODIES
+        response = await send()
+    assert response.status_code == 413
+    assert "at most 100000 points" in response.json()["error"]
