@@ -162,7 +162,9 @@ def singles_beside_batches(url: str, batches: Batches, *, seconds: int) -> dict[
     with ThreadPoolExecutor(1) as pool:
         sending = pool.submit(send_batches, url, batches, senders=4)
         single = run_wrk(url, "beside", connections=8, seconds=seconds)
-        single["batches_per_s"] = sending.result()["measurements_per_s"]
+        sent = sending.result()
+        single["batches_per_s"] = sent["measurements_per_s"]
+        single["batch_errors"] = sent["errors"]
     return single
 
 

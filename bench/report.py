@@ -183,6 +183,12 @@ def print_writes(results: dict[str, Any]) -> None:
                 _cells(runs, beside, lambda r: f"{r['batches_per_s']:,.0f}"),
             )
         )
+        print(
+            _row(
+                "  errors (singles / batches)",
+                _cells(runs, beside, lambda r: f"{r['errors']} / {r.get('batch_errors', '-')}"),
+            )
+        )
     print(
         _row(
             "peak RSS per worker, MB",

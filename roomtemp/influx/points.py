@@ -13,6 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -117,15 +118,11 @@ def _of_plain(
     malformed (the general parser then names its lines)."""
     rooms: dict[str, int] = {}
     room_of, unit_of = [], []  # of each series: -1, skipped
-    is_value = plain.field in rules.value_fields  # the one field of every line
     for key in plain.keys:
         try:
-            known = _room_and_unit(lineprotocol.series_of(key), rules)
+            room, unit = _plain_series(key, plain.field, rules)
         except MalformedLine:
             return None
-        room, unit = known if known is not None and is_value else (None, None)
-        if unit is None and plain.field not in UNIT_KEYS:  # no field names it: the default
-            unit = rules.default_unit
         if room is None or unit is None:
             room_of.append(-1)
             unit_of.append(0)
@@ -147,6 +144,18 @@ def _of_plain(
         [],
         len(plain) - len(lines),
     )
+
+
+@lru_cache(maxsize=4096)  # a sensor writes the same series in request after request
+def _plain_series(key: str, field: str, rules: Rules) -> tuple[str | None, str | None]:
+    """(room, unit) of plain lines of series `key` whose one field is `field`; a None: skipped."""
+    known = _room_and_unit(lineprotocol.series_of(key), rules)
+    if known is None or field not in rules.value_fields:
+        return None, None
+    room, unit = known
+    if unit is None and field not in UNIT_KEYS:  # no field names it: the default
+        unit = rules.default_unit
+    return room, unit
 
 
 def _of_points(

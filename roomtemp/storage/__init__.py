@@ -52,8 +52,9 @@ async def open_store(
     read_max_lag: float = 5.0,
 ) -> MeasurementStore:
     """The store for `url`. SQL backends refuse a schema that is behind (SchemaOutOfDate).
-    Reads fail (StorageUnavailable) after `db_timeout` seconds; on PostgreSQL writes after
-    `batch_timeout`, or as soon as the database fails to answer within `db_timeout`; and
+    Reads fail (StorageUnavailable) after `db_timeout` seconds; writes after `batch_timeout`,
+    or as soon as the database (SQLite: the process holding the write lock) fails to answer
+    within `db_timeout`; and
     reads go to the standby at `read_url` while it lags at most `read_max_lag` seconds."""
     # A backend's driver is imported only when it is chosen: asyncpg is no SQLite user's
     # concern, and the SQLite write lock (fcntl) must not stop other platforms' commands.
@@ -72,7 +73,7 @@ async def open_store(
     if backend == "sqlite":
         from roomtemp.storage.sqlite.store import SqliteStore
 
-        return await SqliteStore.open(url, lock_timeout=db_timeout)
+        return await SqliteStore.open(url, lock_timeout=db_timeout, batch_timeout=batch_timeout)
     return InMemoryStore()
 
 

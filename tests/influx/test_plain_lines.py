@@ -25,7 +25,19 @@ ODD_NUMBERS = [
     *("1", "-1.5", ".5", "5.", "1e3", "+1", "1i", "t", "nan", "inf", "1e999", "", "-", "1.2.3"),
     *("1e", "--1", ".", "1-2", "e5", "1e+5", "1E-5", "0x1", "1_0", "٣"),
 ]
-NUMBER = st.floats(allow_nan=False, allow_infinity=False).map(repr) | st.sampled_from(ODD_NUMBERS)
+# Decimals as sensors write them, read as matrices of digits, and their edges: 15 digits and 16,
+# leading zeros, a sign, a dot at either end.
+DECIMAL = st.builds(
+    lambda sign, whole, fraction: f"{sign}{whole}.{fraction}".strip("."),
+    st.sampled_from(["", "-"]),
+    st.text("0123456789", max_size=9),
+    st.text("0123456789", max_size=9),
+)
+NUMBER = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    DECIMAL,
+    st.sampled_from(ODD_NUMBERS),
+)
 TIME = st.one_of(
     st.integers(-(2**63), 2**63 - 1).map(str),
     st.integers(1_600_000_000_000_000_000, 1_800_000_000_000_000_000).map(str),

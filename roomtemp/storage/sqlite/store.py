@@ -11,12 +11,14 @@ import json
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -48,22 +50,27 @@ COLUMNS_FROM = 100
 
 
 class SqliteStore:
-    def __init__(self, path: Path, lock_timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, lock_timeout: float = 5.0, batch_timeout: float = 60.0) -> None:
         self._path = path
         self._lock_timeout = lock_timeout
+        self._batch_timeout = batch_timeout
         self._connections: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._queued: deque[_Queued[Any]] = deque()  # writes for the writer's next commit
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self._room_keys = RoomKeys()
-        self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
+        self._write_lock = WriteLock(path.with_name(path.name + ".write-lock"), lock_timeout)
 
     @classmethod
-    async def open(cls, url: str, *, lock_timeout: float = 5.0) -> "SqliteStore":
+    async def open(
+        cls, url: str, *, lock_timeout: float = 5.0, batch_timeout: float = 60.0
+    ) -> "SqliteStore":
         """Open the database at `url`, refusing one whose schema is behind (SchemaOutOfDate).
-        A write waits at most `lock_timeout` seconds for another process to let the file go."""
-        store = cls(path_from_url(url), lock_timeout)
+        A write waits `lock_timeout` seconds for another process to let the file go, and on
+        up to `batch_timeout` while that process shows it is alive (connection.WriteLock)."""
+        store = cls(path_from_url(url), lock_timeout, batch_timeout)
         try:
             behind = await store._read(sqlite_migrations.missing)
             if behind:
@@ -100,16 +107,61 @@ class SqliteStore:
         return await self._run(self._readers, work)
 
     async def _write_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one write transaction on the writer thread. The deadline for the
-        write lock starts now, so that writes queued here behind one waiting for a stuck
-        process give up with it instead of one after the other."""
-        deadline = time.monotonic() + self._lock_timeout
+        """Run `work` in a write transaction on the writer thread, in a savepoint of its own:
+        the writes queued meanwhile share one commit, and one whose work raises is rolled
+        back alone. The deadline for the write lock starts now, so that writes queued here
+        behind one waiting for a stuck process give up with it instead of one after the
+        other."""
+        done: Future[T] = Future()
+        now = time.monotonic()
+        self._queued.append(
+            _Queued(work, done, now + self._lock_timeout, now + self._batch_timeout)
+        )
+        self._writer.submit(self._commit_queued)
+        return await asyncio.wrap_future(done)
 
-        def locked(connection: sqlite3.Connection) -> T:
-            with self._write_lock.held(deadline), transaction(connection):
-                return work(connection)
+    def _commit_queued(self) -> None:
+        """On the writer thread: everything queued, in one transaction (nothing, if an
+        earlier call took it all). Each write waits for the lock until its own deadline."""
+        group: list[_Queued[Any]] = []
+        while self._queued:
+            group.append(self._queued.popleft())
+        while group:
+            try:
+                self._commit(group)
+                return
+            except StorageUnavailable as error:  # the lock did not come by group[0]'s deadline
+                late = [queued for queued in group if queued.deadline <= time.monotonic()]
+                for queued in late or group:
+                    queued.done.set_exception(error)
+                group = [queued for queued in group if queued not in late] if late else []
 
-        return await self._run(self._writer, locked)
+    def _commit(self, group: "list[_Queued[Any]]") -> None:
+        try:
+            connection = self._connection()
+            with (
+                self._write_lock.held(group[0].deadline, group[0].patience),
+                transaction(connection),
+            ):
+                outcomes = [_in_savepoint(connection, queued.work) for queued in group]
+        except sqlite3.OperationalError as error:
+            # "database is locked" after busy_timeout, disk I/O errors, a vanished file:
+            # nothing the requests did wrong, and possibly gone on a retry.
+            unavailable = StorageUnavailable(f"SQLite is unavailable: {error}")
+            for queued in group:
+                queued.done.set_exception(unavailable)
+            return
+        except StorageUnavailable:
+            raise
+        except BaseException as error:
+            for queued in group:
+                queued.done.set_exception(error)
+            return
+        for queued, (result, raised) in zip(group, outcomes, strict=True):
+            if raised is None:
+                queued.done.set_result(result)
+            else:
+                queued.done.set_exception(raised)
 
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
         if len(measurements) >= COLUMNS_FROM:
@@ -328,6 +380,32 @@ class SqliteStore:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued(Generic[T]):
+    work: Callable[[sqlite3.Connection], T]
+    done: "Future[T]"
+    deadline: float  # time.monotonic() by which the write lock must be ours
+    patience: float  # the same, while the process holding it shows that it is alive
+
+
+def _in_savepoint(
+    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
+) -> tuple[T | None, Exception | None]:
+    """(what `work` returned, None), or (None, what it raised) with its writes undone. An
+    OperationalError (SQLite failing, not the request) ends the whole transaction."""
+    connection.execute("SAVEPOINT work")
+    try:
+        result = work(connection)
+    except sqlite3.OperationalError:
+        raise
+    except Exception as error:
+        connection.execute("ROLLBACK TO work")
+        connection.execute("RELEASE work")
+        return None, error
+    connection.execute("RELEASE work")
+    return result, None
 
 
 def _delete_chunk(parameters: tuple[int, int, int], connection: sqlite3.Connection) -> int:
