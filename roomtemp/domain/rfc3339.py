@@ -13,8 +13,9 @@ import numpy.typing as npt
 
 Int32s = npt.NDArray[np.int32]
 Int64s = npt.NDArray[np.int64]
-_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)  # of YYYY-MM-DDTHH:MM:SS
-_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":"}
+_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]  # of YYYY-MM-DDTHH:MM:SS
+_SEPARATORS = [4, 7, 10, 13, 16]
+_SEPARATOR_BYTES = np.frombuffer(b"--T::", np.uint8)[:, None]
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -43,22 +44,15 @@ def read_all(texts: list[str]) -> tuple[Int64s, npt.NDArray[np.bool_]]:
 def _read_rows(text: npt.NDArray[np.uint8]) -> tuple[Int64s, npt.NDArray[np.bool_]]:
     """Each text (text[c] is character c of each, all of one length) read, and whether it
     could be."""
-    length, rows = text.shape
+    length = len(text)
     digit = _Digits(text)
-    ok = np.ones(rows, np.bool_)
-    for column in _DIGITS:
-        ok &= digit.ok(column)
-    for column, separator in _SEPARATORS.items():
-        ok &= text[column] == ord(separator)
-
-    def number(*columns: int) -> Int32s:
-        value = np.zeros(rows, np.int32)
-        for column in columns:
-            value = value * 10 + digit[column]
-        return value
-
-    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
-    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    # The date and time's 14 digits as one matrix, read in a few operations over all of them
+    # rather than a few each: read_all 0.14 -> 0.12 us an item (best of 200, 3,000 texts).
+    digits = text[_DIGITS] - np.uint8(ord("0"))  # wraps: anything but a digit is above 9
+    ok = (digits <= 9).all(axis=0) & (text[_SEPARATORS] == _SEPARATOR_BYTES).all(axis=0)
+    pairs = digits[0::2].astype(np.int32) * 10 + digits[1::2]  # YY YY MM DD hh mm ss
+    year = pairs[0] * 100 + pairs[1]
+    month, day, hour, minute, second = pairs[2], pairs[3], pairs[4], pairs[5], pairs[6]
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
     ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)

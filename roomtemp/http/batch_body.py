@@ -12,8 +12,9 @@ import asyncio
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
@@ -45,6 +46,7 @@ _ITEMS = msgspec.json.Decoder(list[PostedItem])
 _ITEM = msgspec.json.Decoder(PostedItem)
 _BLANK = re.compile(rb"[ \t\r]*")
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
+T = TypeVar("T")
 
 
 async def read_batch(request: Request, max_bytes: int, max_items: int, now: datetime) -> Readings:
@@ -55,21 +57,24 @@ async def read_batch(request: Request, max_bytes: int, max_items: int, now: date
         raise unsupported(request, f"application/json (an array) or {NDJSON}")
     body = await read_body(request, max_bytes)
     too_many = Problem(413, "batch_too_large", f"a batch holds at most {max_items} measurements")
+    # Each piece becomes columns as soon as it is decoded: decoded whole first, a batch of
+    # 100,000 held ~21 MB of items at once (tracemalloc), most of a worker's peak beside others.
+    into_columns = _Part.of(to_micros(now))
     try:
         if media == NDJSON:
-            pieces = await _decode_lines(body, max_items)
+            parts = await _decode_lines(body, max_items, into_columns)
         else:
-            pieces = await _decode_array(body, max_items)
+            parts = await _decode_array(body, max_items, into_columns)
     except TooManyItems:
         raise too_many from None
-    if sum(map(len, pieces)) > max_items:
+    if sum(len(part.readings) for part in parts) > max_items:
         raise too_many
-    return await _columns(pieces, to_micros(now))
+    return _joined(parts)
 
 
 async def _in_pieces(
-    body: bytearray, cuts: list[int], decode: Callable[[memoryview], list[PostedItem]]
-) -> list[list[PostedItem]] | None:
+    body: bytearray, cuts: list[int], decode: Callable[[memoryview], T]
+) -> list[T] | None:
     """The items between each cut and the next (both left out), a piece at a time; None if a
     piece fails."""
     view = memoryview(body)
@@ -107,15 +112,18 @@ def _array_piece(view: memoryview) -> list[PostedItem]:
     return items
 
 
-async def _decode_array(body: bytearray, max_items: int) -> list[list[PostedItem]]:
+async def _decode_array(
+    body: bytearray, max_items: int, then: Callable[[list[PostedItem]], T]
+) -> list[T]:
+    """`then` of each piece's items, in order."""
     if body.count(b"{") <= max_items:  # then the decoder allocates at most max_items items
         cuts = _array_cuts(body)
         if cuts is not None and len(cuts) > 2:  # (in one piece: read whole, `[]` included)
-            pieces = await _in_pieces(body, cuts, _array_piece)
+            pieces = await _in_pieces(body, cuts, lambda view: then(_array_piece(view)))
             if pieces is not None:
                 return pieces
         try:
-            return [_ITEMS.decode(body)]
+            return [then(_ITEMS.decode(body))]
         except msgspec.ValidationError as error:  # (a subclass of DecodeError: caught first)
             first = _index_of(error)
         except NOT_JSON as error:
@@ -131,7 +139,7 @@ async def _decode_array(body: bytearray, max_items: int) -> list[list[PostedItem
         except NOT_JSON as error:
             raise malformed(error) from None
     assert bounds is not None  # the decoder finds a fault wherever the scan does
-    return [await _decode_slices(body, bounds, first)]
+    return [then(await _decode_slices(body, bounds, first))]
 
 
 async def _decode_slices(
@@ -171,13 +179,16 @@ def _find_malformed(view: memoryview, bounds: npt.NDArray[np.intp], start: int, 
     raise AssertionError("a slice that is not JSON holds an item that is not")
 
 
-async def _decode_lines(body: bytearray, max_items: int) -> list[list[PostedItem]]:
+async def _decode_lines(
+    body: bytearray, max_items: int, then: Callable[[list[PostedItem]], T]
+) -> list[T]:
+    """`then` of each piece's items, in order."""
     if body.count(b"\n") >= max_items and _content_lines(body, max_items + 1) > max_items:
         raise TooManyItems
     cuts = [-1]
     while (cut := body.find(b"\n", cuts[-1] + PIECE_BYTES)) >= 0:
         cuts.append(cut)
-    pieces = await _in_pieces(body, [*cuts, len(body)], _ITEM.decode_lines)
+    pieces = await _in_pieces(body, [*cuts, len(body)], lambda view: then(_ITEM.decode_lines(view)))
     if pieces is not None:
         return pieces
     # Line by line, only for a body that fails: to name the lines, and the first failing ones.
@@ -219,39 +230,54 @@ def _content_lines(body: bytearray, stop: int) -> int:
     return sum(1 for _ in itertools.islice(_line_spans(body), stop))
 
 
-async def _columns(pieces: list[list[PostedItem]], now: int) -> Readings:
-    """The items as columns, a piece at a time; a missing ts is `now`. 422 names the items
-    whose ts is not RFC 3339 (the first 100)."""
-    parts: list[Readings] = []
-    errors: list[dict[str, Any]] = []
-    first = 0
-    pieces.reverse()
-    while pieces:
-        items = pieces.pop()  # and gone once turned into columns: 100,000 are ~20 MB
-        texts = [item.ts for item in items]
-        micros, read = rfc3339.read_all([text or "" for text in texts])
-        for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
-            text = texts[index]
-            try:
-                micros[index] = now if text is None else to_micros(parse_ts(text))
-            except (InvalidTimestamp, TimestampOutOfRange) as error:  # never rounded: refused
-                where = first + index
-                errors.append({"index": where, "pointer": f"#/{where}/ts", "detail": str(error)})
-                if len(errors) == MAX_LISTED_ERRORS:
-                    raise invalid_items(errors, more=True) from None
-        parts.append(
-            Readings.of(
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A piece's items as columns, and what its texts that are not RFC 3339 timestamps say
+    (the first 100: (index within the piece, why))."""
+
+    readings: Readings
+    bad_ts: list[tuple[int, str]]
+
+    @classmethod
+    def of(cls, now: int) -> Callable[[list[PostedItem]], "_Part"]:
+        """Items as columns; a missing ts is `now`."""
+
+        def part(items: list[PostedItem]) -> _Part:
+            micros, read = rfc3339.read_all([item.ts or "" for item in items])
+            bad_ts = []
+            for index in np.flatnonzero(~read).tolist():  # none, or a few, in most batches
+                text = items[index].ts
+                try:
+                    micros[index] = now if text is None else to_micros(parse_ts(text))
+                except (InvalidTimestamp, TimestampOutOfRange) as error:  # never rounded
+                    bad_ts.append((index, str(error)))
+                    if len(bad_ts) == MAX_LISTED_ERRORS:
+                        break
+            readings = Readings.of(
                 [item.room_id for item in items],
                 np.array([item.v for item in items], np.float64),
                 np.array([UNIT_CODES[item.u] for item in items], np.uint8),
                 micros,
             )
-        )
-        first += len(items)
-        await asyncio.sleep(0)
+            return cls(readings, bad_ts)
+
+        return part
+
+
+def _joined(parts: list[_Part]) -> Readings:
+    """The parts as one; 422 names the items whose ts is refused (the first 100)."""
+    errors: list[dict[str, Any]] = []
+    first = 0
+    for part in parts:
+        for index, detail in part.bad_ts:
+            where = first + index
+            errors.append({"index": where, "pointer": f"#/{where}/ts", "detail": detail})
+        if len(errors) >= MAX_LISTED_ERRORS:
+            raise invalid_items(errors[:MAX_LISTED_ERRORS], more=True)
+        first += len(part.readings)
     if errors:
         raise invalid_items(errors)
-    return Readings.joined(parts)
+    return Readings.joined([part.readings for part in parts])
 
 
 def _index_of(error: msgspec.ValidationError) -> int:

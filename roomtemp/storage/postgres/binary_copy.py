@@ -12,15 +12,22 @@ POSTGRES_EPOCH_MICROS = 946_684_800_000_000  # 2000-01-01, PostgreSQL's zero, af
 
 def binary_copy(*columns: npt.NDArray[np.generic]) -> memoryview:
     """The COPY ... (FORMAT binary) payload of rows made of `columns` (int32: integer, int64:
-    timestamptz as microseconds since the Unix epoch, float64: double precision). A view, not
-    bytes, which asyncpg would take for a file name."""
+    bigint, datetime64[us]: timestamptz, float64: double precision). A view, not bytes, which
+    asyncpg would take for a file name."""
+    values = [_as_sent(column) for column in columns]
     fields: list[tuple[str, str | np.dtype[np.generic]]] = [("count", ">i2")]
-    for number, column in enumerate(columns):
+    for number, column in enumerate(values):
         fields += [(f"size{number}", ">i4"), (f"value{number}", column.dtype.newbyteorder(">"))]
     rows = np.empty(len(columns[0]), np.dtype(fields))
     rows["count"] = len(columns)
-    for number, column in enumerate(columns):
+    for number, column in enumerate(values):
         rows[f"size{number}"] = column.dtype.itemsize
-        timestamps = column.dtype == np.int64
-        rows[f"value{number}"] = column - POSTGRES_EPOCH_MICROS if timestamps else column
+        rows[f"value{number}"] = column
     return memoryview(b"".join((HEADER, rows.data, TRAILER)))
+
+
+def _as_sent(column: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """Timestamps as PostgreSQL's microseconds since 2000; anything else as it is."""
+    if column.dtype == np.dtype("datetime64[us]"):
+        return column.view(np.int64) - POSTGRES_EPOCH_MICROS
+    return column

@@ -58,23 +58,23 @@ _ARRAYS = """unnest($1::integer[], $2::timestamptz[], $3::float8[])
 INSERT_ARRAYS = _WRITE.format(source=_ARRAYS)
 INSERT_STAGED = _WRITE.format(source="staging")
 
-# What a batch copied straight into measurements adds to the rollups, summed up in Python.
-MERGE_DELTAS = (
-    """
-INSERT INTO rollups
-SELECT * FROM unnest($1::integer[], $2::integer[], $3::timestamptz[], $4::bigint[],
-                     $5::float8[], $6::float8[], $7::float8[], $8::timestamptz[],
-                     $9::timestamptz[], $10::float8[])
-ORDER BY 1, 2, 3
-"""
-    + _MERGE
-)
+# What a batch copied straight into measurements adds to the rollups, summed up in Python and
+# copied into DELTAS. (As ten array parameters, asyncpg took ~1 ms of CPU to encode the ~4,000
+# values of a batch of 5,000, 0.2 us an item; the binary COPY 0.1 ms, and less of PostgreSQL's.)
+MERGE_DELTAS = "INSERT INTO rollups SELECT * FROM deltas ORDER BY room, width, start" + _MERGE
 
 # A temporary table lives as long as its connection; the pool keeps connections (and does not
 # reset their sessions), so each connection creates it once and reuses it.
 STAGING = """
 CREATE TEMPORARY TABLE IF NOT EXISTS staging
     (index integer, room integer, ts timestamptz, kelvin double precision) ON COMMIT DELETE ROWS
+"""
+DELTAS = """
+CREATE TEMPORARY TABLE IF NOT EXISTS deltas (
+    room integer, width integer, start timestamptz, count bigint, total double precision,
+    minimum double precision, maximum double precision, first_ts timestamptz,
+    last_ts timestamptz, last_kelvin double precision
+) ON COMMIT DELETE ROWS
 """
 
 # Run after the insert, so that rows another writer committed meanwhile are seen too.

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
+import numpy as np
 
 from roomtemp.domain.access import (
     AccessToken,
@@ -14,7 +15,7 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
-from roomtemp.domain.columns import Columns, Keyed, column_deltas, from_micros, in_key_order
+from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -41,6 +42,7 @@ from roomtemp.storage.room_keys import RoomKeys
 # otherwise into a staging table, then one INSERT from it.
 COPY_FROM = 1000  # items
 PROBE_EVERY = 0.25  # seconds between two questions to the database while a large batch runs
+TIMESTAMPS = np.dtype("datetime64[us]")  # micros viewed so, binary_copy sends timestamptz
 T = TypeVar("T")
 
 
@@ -203,7 +205,10 @@ class PostgresStore:
             async with connection.transaction():  # a savepoint, so that failing undoes only this
                 await connection.copy_to_table(
                     "measurements",
-                    source=binary_copy(room, micros, kelvin),  # type: ignore[arg-type]
+                    # Any buffer will do (asyncpg documents it), though its stubs name only files.
+                    source=binary_copy(  # type: ignore[arg-type]
+                        room, micros.view(TIMESTAMPS), kelvin
+                    ),
                     columns=("room", "ts", "kelvin"),
                     format="binary",
                 )
@@ -211,21 +216,24 @@ class PostgresStore:
             return None
         if len(room):
             deltas = column_deltas(room, micros, kelvin)
-            times = [[from_micros(ts) for ts in column.tolist()] for column in
-                     (deltas.start, deltas.first_ts, deltas.last_ts)]  # fmt: skip
-            await connection.execute(
-                sql.MERGE_DELTAS,
-                deltas.room.tolist(),
-                deltas.width.tolist(),
-                times[0],
-                deltas.count.tolist(),
-                deltas.total.tolist(),
-                deltas.minimum.tolist(),
-                deltas.maximum.tolist(),
-                times[1],
-                times[2],
-                deltas.last_kelvin.tolist(),
+            await connection.execute(sql.DELTAS)
+            await connection.copy_to_table(
+                "deltas",
+                source=binary_copy(  # type: ignore[arg-type]
+                    deltas.room,
+                    deltas.width,
+                    deltas.start.view(TIMESTAMPS),
+                    deltas.count,
+                    deltas.total,
+                    deltas.minimum,
+                    deltas.maximum,
+                    deltas.first_ts.view(TIMESTAMPS),
+                    deltas.last_ts.view(TIMESTAMPS),
+                    deltas.last_kelvin,
+                ),
+                format="binary",
             )
+            await connection.execute(sql.MERGE_DELTAS)
         return len(room)
 
     @staticmethod
@@ -235,8 +243,9 @@ class PostgresStore:
         await connection.execute(sql.STAGING)
         await connection.copy_to_table(
             "staging",
-            # Any buffer will do (asyncpg documents it), though its stubs name only files.
-            source=binary_copy(rows.index, rows.room, rows.micros, rows.kelvin),  # type: ignore[arg-type]
+            source=binary_copy(  # type: ignore[arg-type]  # (see _copied)
+                rows.index, rows.room, rows.micros.view(TIMESTAMPS), rows.kelvin
+            ),
             format="binary",
         )
         stored: int = await connection.fetchval(sql.INSERT_STAGED)

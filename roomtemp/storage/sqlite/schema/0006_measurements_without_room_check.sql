@@ -1,0 +1,5 @@
+-- older code may use this schema
+-- PostgreSQL's migration 0006 drops the foreign key of measurements, whose row-by-row trigger
+-- halved its COPY rate. SQLite keeps its own: dropping it would mean rebuilding the table, and
+-- its check is an index lookup inside the same process. The same version here keeps both
+-- backends' migrations in step.
