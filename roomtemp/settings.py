@@ -70,13 +70,14 @@ class Settings(BaseSettings):
         1.0,
         gt=0,
         description="seconds for what should be quick (connecting, a read; on PostgreSQL the"
-        " database answering SELECT 1 during a write; on SQLite the write lock) before a 503",
+        " database answering SELECT 1 during a write; on SQLite the write lock's holder showing"
+        " it is alive) before a 503",
     )
     db_batch_timeout: float = Field(
         60.0,
         gt=0,
-        description="seconds a write may take on PostgreSQL while the database answers (a large"
-        " batch, or a write waiting for the locks of one)",
+        description="seconds a write may take while the database answers (a large batch, or a"
+        " write waiting for the locks of one; on SQLite, for another process's write lock)",
     )
 
     metrics_dir: str | None = Field(
