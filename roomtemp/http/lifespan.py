@@ -4,6 +4,7 @@ sampled, tokens kept fresh, an MQTT broker subscribed to (if one is configured).
 gathered into the app's Services at start, and stopped in reverse order at the end."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from functools import partial
@@ -62,6 +63,11 @@ async def serving(
             subscribed(settings, record, clock, limits, metrics)
         )
         app.state.services = Services(settings, store, record, clock, limits, metrics, mqtt)
+        # What start-up built (FastAPI's models and schema, the modules, the store) is frozen
+        # out of the garbage collector: a full collection walked it for ~42 ms, the p99 of the
+        # year's series reads in make bench (p50 6-10 ms); frozen, one takes ~1.5 ms.
+        gc.freeze()
+        running.callback(gc.unfreeze)
         yield
 
 
