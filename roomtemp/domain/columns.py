@@ -46,6 +46,13 @@ def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+def coded(room_ids: Sequence[str]) -> tuple[list[str], Int32s]:
+    """Each room id once, in the order first named, and each item's index into that list."""
+    codes: dict[str, int] = {}
+    rooms = [codes.setdefault(room_id, len(codes)) for room_id in room_ids]
+    return list(codes), np.array(rooms, np.int32)
+
+
 @dataclass(frozen=True, slots=True)
 class Readings:
     """Measurements as a protocol read them, not yet validated: item i is in the room
@@ -66,9 +73,7 @@ class Readings:
         cls, room_ids: Sequence[str], values: Floats, units: Units, micros: Int64s
     ) -> "Readings":
         """Readings of items that each name their room."""
-        given: dict[str, int] = {}
-        rooms = [given.setdefault(room_id, len(given)) for room_id in room_ids]
-        return cls(list(given), np.array(rooms, np.int32), values, units, micros)
+        return cls(*coded(room_ids), values, units, micros)
 
     @classmethod
     def joined(cls, parts: Sequence["Readings"]) -> "Readings":
@@ -111,11 +116,8 @@ class Columns:
 
     @classmethod
     def of(cls, measurements: Sequence[Measurement]) -> "Columns":
-        codes: dict[str, int] = {}
-        rooms = [codes.setdefault(m.room_id, len(codes)) for m in measurements]
         return cls(
-            list(codes),
-            np.array(rooms, np.int32),
+            *coded([m.room_id for m in measurements]),
             np.array([to_micros(m.ts) for m in measurements], np.int64),
             np.array([m.kelvin for m in measurements], np.float64),
         )
