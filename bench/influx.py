@@ -5,18 +5,18 @@ same window and buckets (target: <= 1.5x its latency). With the server's CPU per
 
 import asyncio
 import statistics
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from bench.load import Batches, make_batches, read_response, send_batches, server_cpu_seconds
+from bench.load import Batches, make_batches, send_batches, server_cpu_seconds
 from bench.queries import _latencies
 
 ROOMS = 100
 LP_SIZE = 5_000
 PANEL_ROOMS = 4
 EVERY = timedelta(seconds=10)  # a day of readings per panel room: 8,640
+LINE_PROTOCOL = "text/plain; charset=utf-8"  # as InfluxDB's clients send it
 
 
 def line_protocol_batches(label: str, total: int, size: int = LP_SIZE) -> Batches:
@@ -30,43 +30,11 @@ def line_protocol_batches(label: str, total: int, size: int = LP_SIZE) -> Batche
             for index in range(first, min(first + size, total))
         ]
         bodies.append("\n".join(lines).encode())
-    return Batches(label, bodies, total)
-
-
-async def _post_lines(url: str, batches: Batches, senders: int) -> tuple[int, int]:
-    address = urlsplit(url)
-    queue = list(reversed(batches.bodies))
-    sent = errors = 0
-
-    async def sender() -> None:
-        nonlocal sent, errors
-        reader, writer = await asyncio.open_connection(address.hostname, address.port)
-        try:
-            while queue:
-                body = queue.pop()
-                head = (
-                    "POST /write?precision=s HTTP/1.1\r\nHost: localhost\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n"
-                )
-                writer.write(head.encode() + body)
-                await writer.drain()
-                status, _ = await read_response(reader)
-                if status == 204:
-                    sent += body.count(b"\n") + 1
-                else:
-                    errors += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(sender() for _ in range(senders)))
-    return sent, errors
+    return Batches(label, bodies, total, LINE_PROTOCOL)
 
 
 def send_line_protocol(url: str, batches: Batches, *, senders: int) -> dict[str, Any]:
-    wall = time.perf_counter()
-    stored, errors = asyncio.run(_post_lines(url, batches, senders))
-    wall = time.perf_counter() - wall
-    return {"measurements_per_s": stored / wall, "acknowledged": stored, "errors": errors}
+    return send_batches(url, batches, senders=senders, path="/write?precision=s")
 
 
 ROUNDS = 3
@@ -115,8 +83,10 @@ def panel(url: str, requests: int) -> dict[str, Any]:
         for room in range(PANEL_ROOMS)
         for step in range(readings)
     ]
-    load = Batches("panel", [b"\n".join(map(str.encode, lines[i : i + LP_SIZE]))
-                             for i in range(0, len(lines), LP_SIZE)], len(lines))  # fmt: skip
+    bodies = [
+        b"\n".join(map(str.encode, lines[i : i + LP_SIZE])) for i in range(0, len(lines), LP_SIZE)
+    ]
+    load = Batches("panel", bodies, len(lines), LINE_PROTOCOL)
     assert send_line_protocol(url, load, senders=2)["errors"] == 0
     native, grafana = [], []
     for index in range(requests + 10):
