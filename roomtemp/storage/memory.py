@@ -22,18 +22,21 @@ from roomtemp.domain.columns import (
 )
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import (
+    DAY,
     EPOCH,
+    HOUR,
+    QUARTER,
     TOTAL,
     Delta,
     Piece,
     Summary,
-    deltas,
-    later,
+    floor_to,
     merge_all,
 )
 from roomtemp.storage.base import Room, WriteResult
 
 V = TypeVar("V")
+WIDTHS = (QUARTER, HOUR, DAY, TOTAL)
 COLUMNS_FROM = 100  # as SqliteStore: fewer go in item by item
 
 
@@ -64,12 +67,88 @@ class _Series(Generic[V]):
         return self.times[bisect_left(self.times, start) : bisect_left(self.times, end)]
 
 
+class _Bucket:
+    """A rollup bucket, changed in place. Its arithmetic is Summary.merge's and later()'s, so
+    the figures are the very same floats; building a frozen Summary and Delta for each of a
+    write's four buckets took 12 of the 18 us of a single write's add() (measured)."""
+
+    __slots__ = ("count", "first_ts", "last_kelvin", "last_ts", "maximum", "minimum", "total")
+
+    def __init__(
+        self,
+        count: int,
+        total: float,
+        minimum: float,
+        maximum: float,
+        first_ts: datetime,
+        last_ts: datetime,
+        last_kelvin: float,
+    ) -> None:
+        self.count, self.total, self.minimum, self.maximum = count, total, minimum, maximum
+        self.first_ts, self.last_ts, self.last_kelvin = first_ts, last_ts, last_kelvin
+
+    @classmethod
+    def of(cls, delta: Delta) -> "_Bucket":
+        new = delta.summary
+        return cls(
+            new.count,
+            new.total,
+            new.minimum,
+            new.maximum,
+            new.first_ts,
+            new.last_ts,
+            delta.last_kelvin,
+        )
+
+    def take(self, ts: datetime, kelvin: float) -> None:
+        """One more measurement."""
+        self.count += 1
+        self.total += kelvin
+        if kelvin < self.minimum:
+            self.minimum = kelvin
+        if kelvin > self.maximum:
+            self.maximum = kelvin
+        if ts < self.first_ts:
+            self.first_ts = ts
+        if ts > self.last_ts:
+            self.last_ts, self.last_kelvin = ts, kelvin
+
+    def merge(self, delta: Delta) -> None:
+        """What later(self, delta) makes."""
+        new = delta.summary
+        self.count += new.count
+        self.total += new.total
+        self.minimum = min(self.minimum, new.minimum)
+        self.maximum = max(self.maximum, new.maximum)
+        self.first_ts = min(self.first_ts, new.first_ts)
+        if new.last_ts > self.last_ts:
+            self.last_ts, self.last_kelvin = new.last_ts, delta.last_kelvin
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(
+            self.count, self.total, self.minimum, self.maximum, self.first_ts, self.last_ts
+        )
+
+
 class _Room:
     __slots__ = ("raw", "rollups")
 
     def __init__(self) -> None:
         self.raw: _Series[float] = _Series()  # ts -> kelvin
-        self.rollups: dict[timedelta, _Series[Delta]] = {}  # width -> bucket start -> Delta
+        # width -> bucket start -> bucket
+        self.rollups: dict[timedelta, _Series[_Bucket]] = {width: _Series() for width in WIDTHS}
+
+    def take(self, ts: datetime, kelvin: float) -> None:
+        """A new measurement, in its raw series and its rollup buckets."""
+        self.raw.put(ts, kelvin)
+        for width, buckets in self.rollups.items():
+            start = floor_to(ts, width) if width else EPOCH
+            bucket = buckets.values.get(start)
+            if bucket is None:
+                buckets.put(start, _Bucket(1, kelvin, kelvin, kelvin, ts, ts, kelvin))
+            else:
+                bucket.take(ts, kelvin)
 
 
 def _at(micros: int) -> datetime:
@@ -150,11 +229,12 @@ class InMemoryStore:
         for room, width, start, count, total, low, high, first, last, last_kelvin in deltas.rows():
             summary = Summary(count, total, low, high, _at(first), _at(last))
             delta = Delta(summary, last_kelvin)
-            buckets = self._rooms[names[room]].rollups.setdefault(
-                timedelta(seconds=width), _Series()
-            )
+            buckets = self._rooms[names[room]].rollups[timedelta(seconds=width)]
             known = buckets.values.get(_at(start))
-            buckets.put(_at(start), delta if known is None else later(known, delta))
+            if known is None:
+                buckets.put(_at(start), _Bucket.of(delta))
+            else:
+                known.merge(delta)
 
     async def add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         new, conflicts = self._sort_out(measurements)
@@ -179,15 +259,10 @@ class InMemoryStore:
 
     def _insert(self, new: list[Measurement]) -> None:
         for measurement in new:
-            self._rooms.setdefault(measurement.room_id, _Room()).raw.put(
-                measurement.ts, measurement.kelvin
-            )
-        for (room_id, width, start), delta in deltas(
-            (m.room_id, m.ts, m.kelvin) for m in new
-        ).items():
-            buckets = self._rooms[room_id].rollups.setdefault(width, _Series())
-            known = buckets.values.get(start)
-            buckets.put(start, delta if known is None else later(known, delta))
+            room = self._rooms.get(measurement.room_id)
+            if room is None:
+                room = self._rooms[measurement.room_id] = _Room()
+            room.take(measurement.ts, measurement.kelvin)
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
         room = self._rooms.get(room_id)
@@ -201,7 +276,9 @@ class InMemoryStore:
                 return None
             values = [room.raw.values[ts] for ts in times]
             return Summary(len(values), fsum(values), min(values), max(values), times[0], times[-1])
-        buckets: _Series[Delta] = room.rollups.get(piece.width, _Series())
+        buckets = room.rollups.get(piece.width)
+        if buckets is None:
+            return None
         merged = None
         for start in buckets.between(piece.start, piece.end):
             summary = buckets.values[start].summary
