@@ -6,11 +6,13 @@ from functools import partial
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
 
 from roomtemp import __version__
 from roomtemp.http import openapi, problems
 from roomtemp.http.auth import AccessMiddleware, Gatekeeper
 from roomtemp.http.content_policy import DefaultContentPolicy
+from roomtemp.http.front_door import WithFrontDoor
 from roomtemp.http.lifespan import serving
 from roomtemp.http.metrics import Metrics
 from roomtemp.http.parameters import known_query_only
@@ -51,7 +53,14 @@ def create_app(
     lifespan = partial(
         serving, settings=settings, store=store, clock=clock, metrics=metrics, gatekeeper=gatekeeper
     )
-    app = FastAPI(
+    # What every request passes, outermost first: telemetry sees (counts, logs) the requests
+    # refused too.
+    layers = [
+        Middleware(DefaultContentPolicy),
+        Middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log),
+        Middleware(AccessMiddleware, gatekeeper=gatekeeper),
+    ]
+    app = WithFrontDoor(
         title="roomtemp",
         version=__version__,
         summary="Room temperature measurements: store them, ask about them.",
@@ -68,11 +77,11 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        middleware=layers,
     )
-    # The last added runs first: telemetry sees (counts, logs) the requests refused too.
-    app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
-    app.add_middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log)
-    app.add_middleware(DefaultContentPolicy)
+    # Single writes pass the same layers, and no other (front_door.py); CORS would be one more.
+    app.single_write_layers = None if settings.cors_origins else layers
+    # Added later, each runs before those already there.
     if settings.cors_origins:
         # Outermost: a browser's preflight (OPTIONS, no token) is answered before auth.
         app.add_middleware(
