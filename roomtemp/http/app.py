@@ -6,7 +6,6 @@ from functools import partial
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
-from starlette.middleware import Middleware
 
 from roomtemp import __version__
 from roomtemp.http import openapi, problems
@@ -19,7 +18,7 @@ from roomtemp.http.parameters import known_query_only
 from roomtemp.http.room_paths import RawRoomSegment
 from roomtemp.http.routes import dashboard, health, measurements, problem_types, rooms, summaries
 from roomtemp.http.services import Clock, system_clock
-from roomtemp.http.telemetry import TelemetryMiddleware
+from roomtemp.http.telemetry import Telemetry, TelemetryMiddleware
 from roomtemp.influx import routes as influx
 from roomtemp.settings import Settings
 from roomtemp.storage import MeasurementStore
@@ -53,13 +52,7 @@ def create_app(
     lifespan = partial(
         serving, settings=settings, store=store, clock=clock, metrics=metrics, gatekeeper=gatekeeper
     )
-    # What every request passes, outermost first: telemetry sees (counts, logs) the requests
-    # refused too.
-    layers = [
-        Middleware(DefaultContentPolicy),
-        Middleware(TelemetryMiddleware, metrics=metrics, log_requests=settings.access_log),
-        Middleware(AccessMiddleware, gatekeeper=gatekeeper),
-    ]
+    telemetry = Telemetry(metrics, log_requests=settings.access_log)
     app = WithFrontDoor(
         title="roomtemp",
         version=__version__,
@@ -77,11 +70,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        middleware=layers,
     )
-    # Single writes pass the same layers, and no other (front_door.py); CORS would be one more.
-    app.single_write_layers = None if settings.cors_origins else layers
-    # Added later, each runs before those already there.
+    # Single writes get what these give them by a door of their own (front_door.py).
+    app.single_writes = None if settings.cors_origins else (telemetry, gatekeeper)
+    # The last added runs first: telemetry sees (counts, logs) the requests refused too.
+    app.add_middleware(AccessMiddleware, gatekeeper=gatekeeper)
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
+    app.add_middleware(DefaultContentPolicy)
     if settings.cors_origins:
         # Outermost: a browser's preflight (OPTIONS, no token) is answered before auth.
         app.add_middleware(

@@ -5,6 +5,8 @@ documentation. So every page runs only scripts served from here, as files (no CD
 inline): neither a third party nor text from the database (a room's name) can run as code on
 this origin."""
 
+from collections.abc import Iterable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The dashboard and the documentation pages. Inline styles are allowed because uPlot sizes
@@ -32,6 +34,14 @@ _HEADER = b"content-security-policy"
 _DEFAULT_HEADER = (_HEADER, DEFAULT.encode("ascii"))
 
 
+def with_default_policy(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers, with DEFAULT unless they name a policy of their own."""
+    headers = list(headers)
+    if not any(name.lower() == _HEADER for name, _ in headers):
+        headers.append(_DEFAULT_HEADER)
+    return headers
+
+
 class DefaultContentPolicy:
     """Send DEFAULT with every HTTP response that does not name a policy of its own."""
 
@@ -45,9 +55,7 @@ class DefaultContentPolicy:
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.get("headers", [])
-                if not any(name.lower() == _HEADER for name, _ in headers):
-                    message["headers"] = [*headers, _DEFAULT_HEADER]
+                message["headers"] = with_default_policy(message.get("headers", []))
             await send(message)
 
         await self.app(scope, receive, send_with_policy)

@@ -1,50 +1,31 @@
 """The single write's front door. `POST /measurements/{room_id}` is the API's hottest request,
-and most layers of the general stack carry nothing for it: FastAPI's body limit and telemetry
-hooks (both off), the raw-path rewrite (its segment is read here), the router trying routes,
-the exception middleware's and the exit stack's wrappers. Here it meets only the layers that
-do something to it, the very same classes as in the general stack (the server-error answer,
-telemetry, content policy, access), then its own endpoint; the rules stay in one place each.
+and most of the general stack carries nothing for it: FastAPI's body-limit and telemetry hooks
+(both off), the raw-path rewrite (its segment is read here), the router trying routes, and a
+wrapper around every message sent for each layer. Here it gets what those layers would give
+it, from the same code (telemetry, the gatekeeper, the content policy, the app's exception
+handlers and post_measurement itself), with its answer's headers sent in one message.
 
 Every other request, and any single write out of the ordinary (a query string, a segment
 with a slash: the general stack answers those with 422 and 404), goes to the general stack
 untouched. With CORS configured there is no front door: its layer would have to be in both.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from roomtemp.http.auth import Gatekeeper
+from roomtemp.http.content_policy import with_default_policy
 from roomtemp.http.room_paths import PREFIX, RAW_SEGMENT
 from roomtemp.http.routes.measurements import POST_MEASUREMENT, post_measurement
+from roomtemp.http.telemetry import Telemetry
 
 ExceptionHandlers = Mapping[Any, Any]  # Starlette's: exception class -> async handler
-
-
-class WithFrontDoor(FastAPI):
-    """FastAPI, with single writes let in by the front door when `single_write_layers` (the
-    general stack's layers that do something to them, outermost first) is set."""
-
-    single_write_layers: Sequence[Middleware] | None = None
-
-    def build_middleware_stack(self) -> ASGIApp:
-        general = super().build_middleware_stack()
-        if self.single_write_layers is None:
-            return general
-        handlers = self.exception_handlers
-        single_write: ASGIApp = SingleWriteEndpoint(handlers)
-        for cls, args, kwargs in reversed(self.single_write_layers):
-            single_write = cls(single_write, *args, **kwargs)
-        # As outermost in the general stack: a bug is answered 500 (problems.py), then raised
-        # for the server to log.
-        single_write = ServerErrorMiddleware(
-            single_write, handler=handlers.get(Exception), debug=self.debug
-        )
-        return FrontDoor(general, single_write)
 
 
 def single_write_segment(scope: Scope) -> bytes | None:
@@ -60,8 +41,26 @@ def single_write_segment(scope: Scope) -> bytes | None:
     return segment
 
 
+class WithFrontDoor(FastAPI):
+    """FastAPI, with single writes let in by the front door when `single_writes` is set (the
+    telemetry and gatekeeper of the general stack's middleware)."""
+
+    single_writes: tuple[Telemetry, Gatekeeper] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        general = super().build_middleware_stack()
+        if self.single_writes is None:
+            return general
+        handlers = self.exception_handlers
+        single_write = SingleWrite(*self.single_writes, handlers)
+        # As outermost in the general stack: a bug is answered 500 (problems.py), then raised
+        # for the server to log.
+        guarded = ServerErrorMiddleware(single_write, handler=handlers.get(Exception))
+        return FrontDoor(general, guarded)
+
+
 class FrontDoor:
-    """Single writes to `single_write`, everything else to `general`."""
+    """Plain single writes to `single_write`, everything else to `general`."""
 
     def __init__(self, general: ASGIApp, single_write: ASGIApp) -> None:
         self.general = general
@@ -81,25 +80,41 @@ class FrontDoor:
         await self.single_write(scope, receive, send)
 
 
-class SingleWriteEndpoint:
-    """post_measurement, as the router and the exception middleware would call it: the route
-    left in the scope (metrics label requests by it), errors answered by the app's handlers
-    (problems.py), a bug left to the server-error layer outside."""
+class SingleWrite:
+    """What the general stack's TelemetryMiddleware, DefaultContentPolicy, AccessMiddleware
+    (no path under /measurements/ is open), router and exception middleware do with a single
+    write, in that order, without a layer each."""
 
-    def __init__(self, handlers: ExceptionHandlers) -> None:
+    def __init__(
+        self, telemetry: Telemetry, gatekeeper: Gatekeeper, handlers: ExceptionHandlers
+    ) -> None:
+        self.telemetry = telemetry
+        self.gatekeeper = gatekeeper
         self.handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = POST_MEASUREMENT
+        visit = self.telemetry.begin(scope)
+        status = 500  # as telemetry counts a request whose answer failed
+        try:
+            response = self.gatekeeper.refusal(scope) or await self._answer(scope, receive)
+            status = response.status_code
+            headers = with_default_policy([*response.raw_headers, visit.id_header])
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": response.body})
+        finally:
+            self.telemetry.end(scope, visit, status)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        scope["route"] = POST_MEASUREMENT  # the router's mark: metrics label requests by it
         request = Request(scope, receive)
         try:
-            response = await post_measurement(request)
+            return await post_measurement(request)
         except Exception as error:
             handler = self._handler_of(error)
             if handler is None:
                 raise
-            response = await handler(request, error)
-        await response(scope, receive, send)
+            response: Response = await handler(request, error)
+            return response
 
     def _handler_of(self, error: Exception) -> Any:
         """Starlette's look-up: the handler of the nearest class in the error's MRO, but that

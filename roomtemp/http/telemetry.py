@@ -5,11 +5,13 @@ Pure ASGI rather than Starlette's BaseHTTPMiddleware: every request passes throu
 BaseHTTPMiddleware runs the app in a task of its own and copies the body through a stream.
 """
 
+import contextvars
 import itertools
 import logging
 import os
 import re
 import time
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,37 +72,59 @@ def path_of(scope: Scope) -> str:
     return raw.partition(b"?")[0].decode("ascii", errors="backslashreplace")
 
 
-class TelemetryMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, log_requests: bool) -> None:
-        self.app = app
+class Visit(NamedTuple):
+    """A request being answered, as telemetry saw it begin."""
+
+    request_id: str
+    id_header: tuple[bytes, bytes]  # to add to the answer's headers
+    context: contextvars.Token[str | None]
+    started: float
+
+
+class Telemetry:
+    """What every request leaves behind, for TelemetryMiddleware and the single write's front
+    door alike: begin() as it arrives, end() once it is answered (or has failed)."""
+
+    def __init__(self, metrics: Metrics, *, log_requests: bool) -> None:
         self.metrics = metrics
         self.log_requests = log_requests
+
+    def begin(self, scope: Scope) -> Visit:
+        request_id = request_id_of(scope)
+        id_header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        return Visit(request_id, id_header, logs.request_id.set(request_id), time.perf_counter())
+
+    def end(self, scope: Scope, visit: Visit, status: int) -> None:
+        duration = time.perf_counter() - visit.started
+        self.metrics.observe_request(scope["method"], route_of(scope), status, duration)
+        if self.log_requests:
+            log_request(scope, status, duration, visit.request_id)
+        logs.request_id.reset(visit.context)
+
+
+class TelemetryMiddleware:
+    def __init__(self, app: ASGIApp, *, telemetry: Telemetry) -> None:
+        self.app = app
+        self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope)
-        id_header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        visit = self.telemetry.begin(scope)
         status = 500  # what the client gets when the app raises before answering
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                message["headers"] = [*message.get("headers", ()), visit.id_header]
             await send(message)
 
-        token = logs.request_id.set(request_id)
-        started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            duration = time.perf_counter() - started
-            self.metrics.observe_request(scope["method"], route_of(scope), status, duration)
-            if self.log_requests:
-                log_request(scope, status, duration, request_id)
-            logs.request_id.reset(token)
+            self.telemetry.end(scope, visit, status)
 
 
 def log_request(scope: Scope, status: int, duration: float, request_id: str) -> None:

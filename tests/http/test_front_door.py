@@ -158,7 +158,7 @@ async def started(configuration: str, *, front_door: bool) -> AsyncIterator[Fast
     app = create_app(CONFIGURATIONS[configuration], store=store, clock=lambda: NOW)
     assert isinstance(app, WithFrontDoor)
     if not front_door:
-        app.single_write_layers = None
+        app.single_writes = None
     async with app.router.lifespan_context(app):
         yield app
 
