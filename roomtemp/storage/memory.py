@@ -132,23 +132,38 @@ class _Bucket:
 
 
 class _Room:
-    __slots__ = ("raw", "rollups")
+    __slots__ = ("_quarter", "raw", "rollups")
 
     def __init__(self) -> None:
         self.raw: _Series[float] = _Series()  # ts -> kelvin
         # width -> bucket start -> bucket
         self.rollups: dict[timedelta, _Series[_Bucket]] = {width: _Series() for width in WIDTHS}
+        # The quarter hour written last (start, end) and the four buckets a ts in it falls in:
+        # a room's writes mostly come in time order, and finding the buckets (floor_to and a
+        # look-up per width) was 3.5 of the 7 us of a single write's add() (measured).
+        # Buckets are changed in place, never replaced, so the ones held here stay current.
+        self._quarter: tuple[datetime, datetime, list[_Bucket]] | None = None
 
     def take(self, ts: datetime, kelvin: float) -> None:
         """A new measurement, in its raw series and its rollup buckets."""
         self.raw.put(ts, kelvin)
+        quarter = self._quarter
+        if quarter is not None and quarter[0] <= ts < quarter[1]:
+            for bucket in quarter[2]:
+                bucket.take(ts, kelvin)
+            return
+        held = []
         for width, buckets in self.rollups.items():
             start = floor_to(ts, width) if width else EPOCH
             bucket = buckets.values.get(start)
             if bucket is None:
-                buckets.put(start, _Bucket(1, kelvin, kelvin, kelvin, ts, ts, kelvin))
+                bucket = _Bucket(1, kelvin, kelvin, kelvin, ts, ts, kelvin)
+                buckets.put(start, bucket)
             else:
                 bucket.take(ts, kelvin)
+            held.append(bucket)
+        start = floor_to(ts, QUARTER)
+        self._quarter = (start, start + QUARTER, held)
 
 
 def _at(micros: int) -> datetime:
