@@ -155,13 +155,13 @@ class _Room:
         held = []
         for width, buckets in self.rollups.items():
             start = floor_to(ts, width) if width else EPOCH
-            bucket = buckets.values.get(start)
-            if bucket is None:
-                bucket = _Bucket(1, kelvin, kelvin, kelvin, ts, ts, kelvin)
-                buckets.put(start, bucket)
+            known = buckets.values.get(start)
+            if known is None:
+                known = _Bucket(1, kelvin, kelvin, kelvin, ts, ts, kelvin)
+                buckets.put(start, known)
             else:
-                bucket.take(ts, kelvin)
-            held.append(bucket)
+                known.take(ts, kelvin)
+            held.append(known)
         start = floor_to(ts, QUARTER)
         self._quarter = (start, start + QUARTER, held)
 
