@@ -29,7 +29,13 @@ def _deadlines() -> tuple[float, float]:
 
 
 class DeadlineProtocol(HttpToolsProtocol):
-    _deadline: asyncio.TimerHandle | None = None
+    """Each phase of a request sets when it must be over (`_due`); one timer per connection
+    checks, and sets itself again for the new due time if that has moved. A timer made and
+    cancelled per phase (two per request) cost 2-3 us of a single write's ~95 (py-spy)."""
+
+    _due: float | None = None  # loop time by which the current phase must be over
+    _timer: asyncio.TimerHandle | None = None
+    _timer_at = 0.0
     _headers_in = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -37,13 +43,16 @@ class DeadlineProtocol(HttpToolsProtocol):
         self._expect(_deadlines()[0])
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_expecting()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._headers_in = False
-        if self._deadline is None:  # a request after another on this connection
+        if self._due is None:  # a request after another on this connection
             self._expect(_deadlines()[0])
 
     def on_headers_complete(self) -> None:
@@ -52,20 +61,32 @@ class DeadlineProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._stop_expecting()
+        self._due = None
         super().on_message_complete()
 
     def _expect(self, seconds: float) -> None:
-        self._stop_expecting()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
+        self._due = due = self.loop.time() + seconds
+        if self._timer is not None and self._timer_at <= due:
+            return  # it will check in time, and set itself again for `due`
+        if self._timer is not None:
+            self._timer.cancel()
+        self._set_timer(due)
 
-    def _stop_expecting(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    def _set_timer(self, at: float) -> None:
+        self._timer_at = at
+        self._timer = self.loop.call_at(at, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._due is None:
+            return  # nothing expected now: the next phase sets a timer again
+        if self.loop.time() < self._due:
+            self._set_timer(self._due)
+            return
+        self._due = None
+        self._too_slow()
 
     def _too_slow(self) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         if not self._headers_in:
