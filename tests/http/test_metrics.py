@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from roomtemp.http.metrics import forget_dead_workers
+from roomtemp.http.metrics import ProcessId, forget_dead_workers
 from roomtemp.settings import Settings
 from roomtemp.storage import migrate
 from tests.http.conftest import app_client
@@ -150,3 +150,15 @@ def dead_workers_live_gauges_should_be_forgotten_and_their_counters_kept(
         file.touch()
     forget_dead_workers(tmp_path)
     assert (dead.exists(), alive.exists(), counter.exists()) == (False, True, True)
+
+
+def a_forked_worker_should_count_under_its_own_process_id() -> None:
+    process_id = ProcessId()
+    assert process_id() == os.getpid()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: say which id it would write its values under, and go
+        os.write(write, str(process_id()).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert int(os.read(read, 32)) == child
