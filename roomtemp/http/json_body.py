@@ -22,8 +22,18 @@ _SINGLE = msgspec.json.Decoder(PostedMeasurement)
 _MESSAGE_AT = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """What request.headers.get() gives for `name` (in lower case), without building the
+    request's Headers first: 1.5 of a single write's ~35 us in-process went on that."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
 def media_type(request: Request) -> str | None:
-    content_type = request.headers.get("content-type")
+    content_type = header(request, b"content-type")
     return content_type.partition(";")[0].strip().lower() if content_type is not None else None
 
 
@@ -40,14 +50,14 @@ def unsupported(request: Request, accepted: str) -> Problem:
     return Problem(
         415,
         "unsupported_media_type",
-        f"send {accepted}, not {request.headers.get('content-type')}"
+        f"send {accepted}, not {header(request, b'content-type')}"
         " (with curl: --json, or -H 'Content-Type: application/json')",
     )
 
 
 async def read_body(request: Request, max_bytes: int) -> bytearray:
     """The body, refused (413) as soon as it is known to be longer than max_bytes."""
-    declared = request.headers.get("content-length", "")
+    declared = header(request, b"content-length") or ""
     if declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     body = bytearray()
