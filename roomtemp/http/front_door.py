@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from roomtemp.http.auth import Gatekeeper
 from roomtemp.http.content_policy import with_default_policy
@@ -42,48 +41,34 @@ def single_write_segment(scope: Scope) -> bytes | None:
 
 
 class WithFrontDoor(FastAPI):
-    """FastAPI, with single writes let in by the front door when `single_writes` is set (the
-    telemetry and gatekeeper of the general stack's middleware)."""
+    """FastAPI, with single writes let in by a door of their own when `single_writes` is set
+    (the telemetry and gatekeeper of the general stack's middleware)."""
 
     single_writes: tuple[Telemetry, Gatekeeper] | None = None
-
-    def build_middleware_stack(self) -> ASGIApp:
-        general = super().build_middleware_stack()
-        if self.single_writes is None:
-            return general
-        handlers = self.exception_handlers
-        single_write = SingleWrite(*self.single_writes, handlers)
-        # As outermost in the general stack: a bug is answered 500 (problems.py), then raised
-        # for the server to log.
-        guarded = ServerErrorMiddleware(single_write, handler=handlers.get(Exception))
-        return FrontDoor(general, guarded)
-
-
-class FrontDoor:
-    """Plain single writes to `single_write`, everything else to `general`."""
-
-    def __init__(self, general: ASGIApp, single_write: ASGIApp) -> None:
-        self.general = general
-        self.single_write = single_write
+    _single_write: "SingleWrite | None" = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        segment = single_write_segment(scope)
+        segment = single_write_segment(scope) if self.single_writes else None
         if segment is None:
-            await self.general(scope, receive, send)
+            await super().__call__(scope, receive, send)
             return
-        # As the general stack's RawRoomSegment and router leave it: the segment still
-        # percent-encoded, in the path and as the route's parameter.
+        if self._single_write is None:  # the exception handlers are all installed by now
+            assert self.single_writes is not None
+            self._single_write = SingleWrite(*self.single_writes, self.exception_handlers)
+        # As Starlette, RawRoomSegment and the router leave it: the app, and the segment
+        # still percent-encoded, in the path and as the route's parameter.
         room_segment = segment.decode("latin-1")
+        scope["app"] = self
         scope["path"] = "/measurements/" + room_segment
         scope[RAW_SEGMENT] = True
         scope["path_params"] = {"room_id": room_segment}
-        await self.single_write(scope, receive, send)
+        await self._single_write(scope, receive, send)
 
 
 class SingleWrite:
-    """What the general stack's TelemetryMiddleware, DefaultContentPolicy, AccessMiddleware
-    (no path under /measurements/ is open), router and exception middleware do with a single
-    write, in that order, without a layer each."""
+    """What the general stack's ServerErrorMiddleware, DefaultContentPolicy,
+    TelemetryMiddleware, AccessMiddleware (no path under /measurements/ is open), router and
+    exception middleware do with a single write, in that order, without a layer each."""
 
     def __init__(
         self, telemetry: Telemetry, gatekeeper: Gatekeeper, handlers: ExceptionHandlers
@@ -93,16 +78,26 @@ class SingleWrite:
         self.handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        visit = self.telemetry.begin(scope)
-        status = 500  # as telemetry counts a request whose answer failed
+        started = False
         try:
-            response = self.gatekeeper.refusal(scope) or await self._answer(scope, receive)
-            status = response.status_code
-            headers = with_default_policy([*response.raw_headers, visit.id_header])
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": response.body})
-        finally:
-            self.telemetry.end(scope, visit, status)
+            visit = self.telemetry.begin(scope)
+            status = 500  # as telemetry counts a request whose answer failed
+            try:
+                response = self.gatekeeper.refusal(scope) or await self._answer(scope, receive)
+                status = response.status_code
+                headers = with_default_policy([*response.raw_headers, visit.id_header])
+                started = True
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": response.body})
+            finally:
+                self.telemetry.end(scope, visit, status)
+        except Exception as error:
+            # As Starlette's ServerErrorMiddleware, outermost in the general stack: a bug is
+            # answered 500 (problems.py) unless an answer has begun, then raised to be logged.
+            if not started:
+                bug = await self.handlers[Exception](Request(scope), error)
+                await bug(scope, receive, send)
+            raise
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
         scope["route"] = POST_MEASUREMENT  # the router's mark: metrics label requests by it

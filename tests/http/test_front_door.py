@@ -3,23 +3,25 @@ headers (but a new request id) and body, for valid and invalid single writes ali
 leaves the same counts in the metrics."""
 
 import json
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
+import pytest
 from fastapi import FastAPI, Request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roomtemp.domain.access import Scope, mint
-from roomtemp.domain.measurements import format_ts
+from roomtemp.domain.measurements import Measurement, format_ts
 from roomtemp.http.app import create_app
 from roomtemp.http.front_door import WithFrontDoor, single_write_segment
 from roomtemp.http.services import services_of
 from roomtemp.settings import Settings
+from roomtemp.storage.base import WriteResult
 from roomtemp.storage.memory import InMemoryStore
 from tests.http.conftest import NOW
 
@@ -116,8 +118,12 @@ def posts(draw: st.DrawFn) -> Posted:
     )
 
 
-async def answer(app: FastAPI, posted: Posted) -> Answer:
-    """What `app` answers, spoken to as uvicorn does (its path decoded from the raw one)."""
+async def answer(
+    app: FastAPI, posted: Posted, sent: list[MutableMapping[str, Any]] | None = None
+) -> Answer:
+    """What `app` answers, spoken to as uvicorn does (its path decoded from the raw one); the
+    messages sent are left in `sent` too."""
+    sent = [] if sent is None else sent
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -134,7 +140,6 @@ async def answer(app: FastAPI, posted: Posted) -> Answer:
         "state": {},
     }
     chunks = list(posted.chunks)
-    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         if not chunks:
@@ -150,8 +155,10 @@ async def answer(app: FastAPI, posted: Posted) -> Answer:
 
 
 @asynccontextmanager
-async def started(configuration: str, *, front_door: bool) -> AsyncIterator[FastAPI]:
-    store = InMemoryStore()
+async def started(
+    configuration: str, *, front_door: bool, store: InMemoryStore | None = None
+) -> AsyncIterator[FastAPI]:
+    store = store or InMemoryStore()
     if configuration == "tokens":
         for token in (READER, WRITER):
             await store.add_token(token)
@@ -219,3 +226,27 @@ def other_requests_should_go_to_the_general_stack() -> None:
         {"type": "websocket"},
     ):
         assert single_write_segment(plain | other) is None
+
+
+class FailingStore(InMemoryStore):
+    async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
+        raise RuntimeError("a bug in the store")
+
+
+async def a_bug_should_be_answered_500_through_the_front_door_as_by_the_general_stack() -> None:
+    posted = Posted(
+        b"/measurements/Kitchen",
+        b"",
+        [(b"host", b"localhost"), (b"content-type", b"application/json")],
+        [b'{"v": 291.5}'],
+    )
+    answers = []
+    for front_door in (True, False):
+        sent: list[MutableMapping[str, Any]] = []
+        async with started("anonymous", front_door=front_door, store=FailingStore()) as app:
+            with pytest.raises(RuntimeError, match="a bug in the store"):
+                await answer(app, posted, sent)
+            answers.append((sent, _counts(app)))
+    through_door, through_general = answers
+    assert through_door == through_general
+    assert through_door[0][0]["status"] == 500
