@@ -175,21 +175,22 @@ class ColumnDeltas:
     last_kelvin: Floats
 
     def rows(self) -> list[tuple[int, int, int, int, float, float, float, int, int, float]]:
-        return list(
-            zip(
-                self.room.tolist(),
-                self.width.tolist(),
-                self.start.tolist(),
-                self.count.tolist(),
-                self.total.tolist(),
-                self.minimum.tolist(),
-                self.maximum.tolist(),
-                self.first_ts.tolist(),
-                self.last_ts.tolist(),
-                self.last_kelvin.tolist(),
-                strict=True,
-            )
-        )
+        return list(zip(*self.columns(), strict=True))
+
+    def columns(self) -> list[list[int] | list[float]]:
+        """Each column as a list, in the order of the rollups table's columns."""
+        return [
+            self.room.tolist(),
+            self.width.tolist(),
+            self.start.tolist(),
+            self.count.tolist(),
+            self.total.tolist(),
+            self.minimum.tolist(),
+            self.maximum.tolist(),
+            self.first_ts.tolist(),
+            self.last_ts.tolist(),
+            self.last_kelvin.tolist(),
+        ]
 
 
 def column_deltas(room: Int32s, micros: Int64s, kelvin: Floats) -> ColumnDeltas:

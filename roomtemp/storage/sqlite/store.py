@@ -20,13 +20,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from roomtemp.domain.access import (
     AccessToken,
     TokenNameTaken,
     format_scopes,
     parse_scopes,
 )
-from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
+from roomtemp.domain.columns import Columns, Int32s, Int64s, column_deltas, in_key_order
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -37,6 +39,7 @@ from roomtemp.storage.base import (
     WriteResult,
 )
 from roomtemp.storage.room_keys import RoomKeys
+from roomtemp.storage.sqlite import many_rows
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
 from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
@@ -170,9 +173,11 @@ class SqliteStore:
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def add_columns(self, columns: Columns) -> WriteResult:
+        # Made before the write lock is taken: its holder is what every process waits for.
+        rows = _Rows.of(columns)
         new_rooms: dict[str, int] = {}
         stored = await self._write_transaction(
-            lambda connection: self._write_columns(connection, columns, new_rooms)
+            lambda connection: self._write_columns(connection, columns, rows, new_rooms)
         )
         # Only once committed: a room inserted by a rolled-back transaction never existed,
         # and its id may go to another room.
@@ -180,38 +185,18 @@ class SqliteStore:
         return WriteResult(stored=stored, duplicates=len(columns) - stored)
 
     def _write_columns(
-        self, connection: sqlite3.Connection, columns: Columns, new_rooms: dict[str, int]
+        self,
+        connection: sqlite3.Connection,
+        columns: Columns,
+        rows: "_Rows",
+        new_rooms: dict[str, int],
     ) -> int:
         """In a transaction: how many stored, all or none."""
-        keys = [self._room_key(connection, name, new_rooms) for name in columns.names]
-        stored = self._inserted_at_once(connection, in_key_order(columns, keys))
+        keys = np.array([self._room_key(connection, name, new_rooms) for name in columns.names])
+        stored = None if rows.conflicting else _inserted_at_once(connection, rows, keys)
         if stored is None:
             stored, _ = self._write(connection, columns.measurements(), new_rooms, atomic=True)
         return stored
-
-    @staticmethod
-    def _inserted_at_once(connection: sqlite3.Connection, rows: Keyed) -> int | None:
-        """How many rows one executemany() stored, with their rollups, if every key was new
-        (as in most batches); None, and nothing stored, if not: the row-by-row path then
-        says which rows are duplicates and which conflict."""
-        if rows.conflicting.any():
-            return None
-        new = rows.first  # a key repeated with the same value goes in once
-        count = int(new.sum())
-        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
-        connection.execute("SAVEPOINT batch")
-        changes = connection.total_changes
-        connection.executemany(
-            sql.INSERT, zip(room.tolist(), micros.tolist(), kelvin.tolist(), strict=True)
-        )
-        if connection.total_changes - changes < count:
-            connection.execute("ROLLBACK TO batch")
-            connection.execute("RELEASE batch")
-            return None
-        connection.execute("RELEASE batch")
-        if count:
-            connection.executemany(sql.MERGE_ROLLUP, column_deltas(room, micros, kelvin).rows())
-        return count
 
     def _room_key(
         self, connection: sqlite3.Connection, name: str, new_rooms: dict[str, int]
@@ -259,7 +244,8 @@ class SqliteStore:
                 conflicts.append(index)
         if conflicts and atomic:
             raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-        connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
+        rollups = [value for row in sql.rollup_rows(stored) for value in row]
+        many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rollups, sql.ROLLUP_WIDTH)
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
@@ -388,6 +374,58 @@ class _Queued(Generic[T]):
     done: "Future[T]"
     deadline: float  # time.monotonic() by which the write lock must be ours
     patience: float  # the same, while the process holding it shows that it is alive
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A batch's rows and rollup deltas as statements of many rows take them (many_rows.py),
+    with each room's place in `Columns.names` where its key goes. `conflicting`: a key is
+    repeated with another value in the batch itself (nothing else is made then)."""
+
+    conflicting: bool
+    count: int  # rows to store: each key once
+    values: list[Any]
+    rooms: Int32s
+    rollups: list[Any]
+    rollup_rooms: Int32s
+
+    @classmethod
+    def of(cls, columns: Columns) -> "_Rows":
+        keyed = in_key_order(columns, list(range(len(columns.names))))
+        if keyed.conflicting.any():
+            return cls(True, 0, [], keyed.room, [], keyed.room)
+        new = keyed.first  # a key repeated with the same value goes in once
+        room, micros, kelvin = keyed.room[new], keyed.micros[new], keyed.kelvin[new]
+        deltas = column_deltas(room, micros, kelvin)
+        values = many_rows.interleaved([room.tolist(), micros.tolist(), kelvin.tolist()])
+        return cls(
+            False, len(room), values, room, many_rows.interleaved(deltas.columns()), deltas.room
+        )
+
+
+def _inserted_at_once(connection: sqlite3.Connection, rows: _Rows, keys: Int64s) -> int | None:
+    """How many rows a few statements stored, with their rollups, if every key was new (as
+    in most batches); None, and nothing stored, if not: the row-by-row path then says which
+    rows are duplicates and which conflict."""
+    rows.values[:: sql.INSERTED_WIDTH] = keys[rows.rooms].tolist()
+    rows.rollups[:: sql.ROLLUP_WIDTH] = keys[rows.rollup_rooms].tolist()
+    connection.execute("SAVEPOINT batch")
+    changes = connection.total_changes
+    many_rows.insert(
+        connection,
+        sql.INSERT_HEAD,
+        sql.INSERT_TAIL,
+        rows.values,
+        sql.INSERTED_WIDTH,
+        may_repeat=True,
+    )
+    if connection.total_changes - changes < rows.count:
+        connection.execute("ROLLBACK TO batch")
+        connection.execute("RELEASE batch")
+        return None
+    connection.execute("RELEASE batch")
+    many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rows.rollups, sql.ROLLUP_WIDTH)
+    return rows.count
 
 
 def _in_savepoint(
