@@ -3,9 +3,11 @@ number of rows, the parameter limit of the SQLite at hand, and the rows repeated
 
 import sqlite3
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roomtemp.domain.columns import Arrays
 from roomtemp.storage.sqlite import many_rows
 
 TABLE = "CREATE TABLE m (room INTEGER, ts INTEGER, kelvin REAL, PRIMARY KEY (room, ts))"
@@ -33,6 +35,14 @@ def table(limit: int) -> sqlite3.Connection:
     return connection
 
 
+def columns(rows: list[tuple[int, int, float]]) -> list[Arrays]:
+    return [
+        np.array([row[0] for row in rows], np.int64),
+        np.array([row[1] for row in rows], np.int64),
+        np.array([row[2] for row in rows], np.float64),
+    ]
+
+
 def contents(connection: sqlite3.Connection) -> list[tuple[int, int, float]]:
     return connection.execute("SELECT * FROM m ORDER BY room, ts").fetchall()
 
@@ -44,8 +54,7 @@ def test_inserting_many_rows_should_store_what_executemany_stores(
 ) -> None:
     expected, actual = table(32_766), table(limit)
     expected.executemany(f"{INSERT_HEAD} VALUES (?, ?, ?) {INSERT_TAIL}", rows)
-    values = [value for row in rows for value in row]
-    many_rows.insert(actual, INSERT_HEAD, INSERT_TAIL, values, 3, may_repeat=may_repeat)
+    many_rows.insert(actual, INSERT_HEAD, INSERT_TAIL, columns(rows), may_repeat=may_repeat)
     assert contents(actual) == contents(expected)  # the first of a repeated key wins in both
     assert actual.total_changes == expected.total_changes  # padding changes nothing
 
@@ -57,17 +66,12 @@ def test_upserting_many_rows_should_apply_them_in_order_as_executemany_does(
 ) -> None:
     expected, actual = table(32_766), table(limit)
     expected.executemany(f"{SUM_HEAD} VALUES (?, ?, ?) {SUM_TAIL}", rows)
-    many_rows.insert(actual, SUM_HEAD, SUM_TAIL, [value for row in rows for value in row], 3)
+    many_rows.insert(actual, SUM_HEAD, SUM_TAIL, columns(rows))
     assert contents(actual) == contents(expected)
-
-
-def test_interleaving_columns_should_give_their_rows_one_after_the_other() -> None:
-    assert many_rows.interleaved([[1, 2], ["a", "b"], [0.5, 1.5]]) == [1, "a", 0.5, 2, "b", 1.5]
 
 
 def test_a_batch_larger_than_one_statement_should_go_in_whole() -> None:
     connection = table(32_766)
     rows = [(room, ts, 273.15 + ts / 7) for room in range(3) for ts in range(10_000)]
-    values = many_rows.interleaved([list(column) for column in zip(*rows, strict=True)])
-    many_rows.insert(connection, INSERT_HEAD, INSERT_TAIL, values, 3, may_repeat=True)
+    many_rows.insert(connection, INSERT_HEAD, INSERT_TAIL, columns(rows), may_repeat=True)
     assert contents(connection) == rows

@@ -14,8 +14,6 @@ from roomtemp.domain.rollups import EPOCH, MICROSECOND, Piece, Summary, deltas
 INSERT_HEAD = "INSERT INTO measurements (room, ts, kelvin)"
 INSERT_TAIL = "ON CONFLICT DO NOTHING"
 INSERT = f"{INSERT_HEAD} VALUES (?, ?, ?) {INSERT_TAIL}"
-INSERTED_WIDTH = 3  # values a row
-ROLLUP_WIDTH = 10
 STORED_VALUE = "SELECT kelvin FROM measurements WHERE room = ? AND ts = ?"
 MERGE_HEAD = "INSERT INTO rollups"
 MERGE_TAIL = """ON CONFLICT (room, width, start) DO UPDATE SET

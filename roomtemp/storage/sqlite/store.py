@@ -28,7 +28,15 @@ from roomtemp.domain.access import (
     format_scopes,
     parse_scopes,
 )
-from roomtemp.domain.columns import Columns, Int32s, Int64s, column_deltas, in_key_order
+from roomtemp.domain.columns import (
+    ColumnDeltas,
+    Columns,
+    Floats,
+    Int32s,
+    Int64s,
+    column_deltas,
+    in_key_order,
+)
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -209,7 +217,7 @@ class SqliteStore:
     ) -> int:
         """In a transaction: how many stored, all or none."""
         keys = np.array([self._room_key(connection, name, new_rooms) for name in columns.names])
-        stored = None if rows.conflicting else _inserted_at_once(connection, rows, keys)
+        stored = _inserted_at_once(connection, rows, keys)
         if stored is None:
             stored, _ = self._write(connection, columns.measurements(), new_rooms, atomic=True)
         return stored
@@ -261,8 +269,9 @@ class SqliteStore:
                 conflicts.append(index)
         if conflicts and atomic:
             raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-        rollups = [value for row in sql.rollup_rows(stored) for value in row]
-        many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rollups, sql.ROLLUP_WIDTH)
+        if stored:
+            rollups = [np.array(column) for column in zip(*sql.rollup_rows(stored), strict=True)]
+            many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rollups)
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
@@ -396,54 +405,44 @@ class _Queued(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """A batch's rows and rollup deltas as statements of many rows take them (many_rows.py),
-    with each room's place in `Columns.names` where its key goes. `conflicting`: a key is
-    repeated with another value in the batch itself (nothing else is made then)."""
+    """A batch's rows in (room, ts) order, each key once, and their rollup deltas, by the
+    room's place in `Columns.names`: made before the write lock is taken. `conflicting`: a
+    key is repeated with another value in the batch itself (nothing else is made then)."""
 
     conflicting: bool
-    count: int  # rows to store: each key once
-    values: list[Any]
-    rooms: Int32s
-    rollups: list[Any]
-    rollup_rooms: Int32s
+    room: Int32s
+    micros: Int64s
+    kelvin: Floats
+    deltas: ColumnDeltas | None
 
     @classmethod
     def of(cls, columns: Columns) -> "_Rows":
         keyed = in_key_order(columns, list(range(len(columns.names))))
         if keyed.conflicting.any():
-            return cls(True, 0, [], keyed.room, [], keyed.room)
+            return cls(True, keyed.room, keyed.micros, keyed.kelvin, None)
         new = keyed.first  # a key repeated with the same value goes in once
         room, micros, kelvin = keyed.room[new], keyed.micros[new], keyed.kelvin[new]
-        deltas = column_deltas(room, micros, kelvin)
-        values = many_rows.interleaved([room.tolist(), micros.tolist(), kelvin.tolist()])
-        return cls(
-            False, len(room), values, room, many_rows.interleaved(deltas.columns()), deltas.room
-        )
+        return cls(False, room, micros, kelvin, column_deltas(room, micros, kelvin))
 
 
 def _inserted_at_once(connection: sqlite3.Connection, rows: _Rows, keys: Int64s) -> int | None:
     """How many rows a few statements stored, with their rollups, if every key was new (as
     in most batches); None, and nothing stored, if not: the row-by-row path then says which
     rows are duplicates and which conflict."""
-    rows.values[:: sql.INSERTED_WIDTH] = keys[rows.rooms].tolist()
-    rows.rollups[:: sql.ROLLUP_WIDTH] = keys[rows.rollup_rooms].tolist()
+    if rows.deltas is None:
+        return None
     connection.execute("SAVEPOINT batch")
     changes = connection.total_changes
-    many_rows.insert(
-        connection,
-        sql.INSERT_HEAD,
-        sql.INSERT_TAIL,
-        rows.values,
-        sql.INSERTED_WIDTH,
-        may_repeat=True,
-    )
-    if connection.total_changes - changes < rows.count:
+    columns = [keys[rows.room], rows.micros, rows.kelvin]
+    many_rows.insert(connection, sql.INSERT_HEAD, sql.INSERT_TAIL, columns, may_repeat=True)
+    if connection.total_changes - changes < len(rows.room):
         connection.execute("ROLLBACK TO batch")
         connection.execute("RELEASE batch")
         return None
     connection.execute("RELEASE batch")
-    many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rows.rollups, sql.ROLLUP_WIDTH)
-    return rows.count
+    deltas = rows.deltas
+    many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, deltas.columns(keys[deltas.room]))
+    return len(rows.room)
 
 
 def _in_savepoint(
