@@ -413,7 +413,7 @@ class _Rows:
     room: Int32s
     micros: Int64s
     kelvin: Floats
-    deltas: ColumnDeltas | None
+    deltas: ColumnDeltas | None  # None if there are no rows, or they conflict
 
     @classmethod
     def of(cls, columns: Columns) -> "_Rows":
@@ -422,15 +422,18 @@ class _Rows:
             return cls(True, keyed.room, keyed.micros, keyed.kelvin, None)
         new = keyed.first  # a key repeated with the same value goes in once
         room, micros, kelvin = keyed.room[new], keyed.micros[new], keyed.kelvin[new]
-        return cls(False, room, micros, kelvin, column_deltas(room, micros, kelvin))
+        deltas = column_deltas(room, micros, kelvin) if len(room) else None
+        return cls(False, room, micros, kelvin, deltas)
 
 
 def _inserted_at_once(connection: sqlite3.Connection, rows: _Rows, keys: Int64s) -> int | None:
     """How many rows a few statements stored, with their rollups, if every key was new (as
     in most batches); None, and nothing stored, if not: the row-by-row path then says which
     rows are duplicates and which conflict."""
-    if rows.deltas is None:
+    if rows.conflicting:
         return None
+    if rows.deltas is None:
+        return 0  # an empty batch
     connection.execute("SAVEPOINT batch")
     changes = connection.total_changes
     columns = [keys[rows.room], rows.micros, rows.kelvin]
