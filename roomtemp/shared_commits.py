@@ -5,8 +5,12 @@ many waiting requests is far cheaper than one each. The writer commits whatever 
 while the previous commit was in flight (at most MAX_GROUP at a time): when idle, a request is
 committed at once, alone; under load, groups grow by themselves, with no timer to tune. (Two,
 four, eight or sixteen commits in flight at once were measured too: no faster on this machine,
-where the CPU, not the disk, is the limit, and p99 a little worse.) Each request still waits for
-its own measurement to be committed, and a conflict fails only the request that caused it.
+where the CPU, not the disk, is the limit, and p99 a little worse. Measured again on
+PostgreSQL without HTTP, 16 writes in flight as 2 commits of 8 or as 4 commits of 4: 43 against
+63 us of PostgreSQL's CPU per write, 11 against 19 us of ours. A commit's fixed cost (~180 us of
+PostgreSQL's CPU, ~130 us of ours) outweighs what concurrent commits save by sharing a
+flush.) Each request still waits for its own measurement to be committed, and a conflict fails
+only the request that caused it.
 """
 
 import asyncio
