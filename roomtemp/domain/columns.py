@@ -10,7 +10,7 @@ measurement; as array arithmetic it is a few hundredths of that (bench/README.md
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ Int32s: TypeAlias = npt.NDArray[np.int32]
 Int64s: TypeAlias = npt.NDArray[np.int64]
 Floats: TypeAlias = npt.NDArray[np.float64]
 Units: TypeAlias = npt.NDArray[np.uint8]
+Arrays: TypeAlias = npt.NDArray[Any]
 
 UNIT_ORDER = tuple(Unit)  # Readings.units holds indices into this
 # Keyed by plain str: a decoded "C" looked up among StrEnum keys compares through the enum
@@ -175,21 +176,22 @@ class ColumnDeltas:
     last_kelvin: Floats
 
     def rows(self) -> list[tuple[int, int, int, int, float, float, float, int, int, float]]:
-        return list(
-            zip(
-                self.room.tolist(),
-                self.width.tolist(),
-                self.start.tolist(),
-                self.count.tolist(),
-                self.total.tolist(),
-                self.minimum.tolist(),
-                self.maximum.tolist(),
-                self.first_ts.tolist(),
-                self.last_ts.tolist(),
-                self.last_kelvin.tolist(),
-                strict=True,
-            )
-        )
+        return list(zip(*(column.tolist() for column in self.columns()), strict=True))
+
+    def columns(self, room: Arrays | None = None) -> list[Arrays]:
+        """The columns in the rollups table's order; `room` in place of the room's column."""
+        return [
+            self.room if room is None else room,
+            self.width,
+            self.start,
+            self.count,
+            self.total,
+            self.minimum,
+            self.maximum,
+            self.first_ts,
+            self.last_ts,
+            self.last_kelvin,
+        ]
 
 
 def column_deltas(room: Int32s, micros: Int64s, kelvin: Floats) -> ColumnDeltas:

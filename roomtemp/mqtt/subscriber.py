@@ -13,6 +13,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Protocol
 
 import paho.mqtt.client as paho
@@ -47,6 +48,7 @@ class Counting(Protocol):
 
 log = logging.getLogger("roomtemp.mqtt")
 UNSUPPORTED_PROTOCOL = 132  # CONNACK: the broker speaks no MQTT 5 (3.1.1 says 1, paho maps it)
+TOPICS_CACHED = 10_000
 FINISH_WITHIN = 5.0  # seconds for commits in flight at shutdown, then they are sent again
 
 
@@ -70,6 +72,9 @@ class Subscriber:
         assert settings.mqtt_url is not None
         self._broker = parse_broker_url(settings.mqtt_url.get_secret_value())
         self._templates = parse_templates(settings.mqtt_topics)
+        # Sensors publish to the same few topics again and again; a bounded cache, since any
+        # client may publish to any topic the filters match.
+        self._room_of = lru_cache(maxsize=TOPICS_CACHED)(partial(room_of, self._templates))
         self._reader = PayloadReader(settings.mqtt_value_key)
         self._settings = settings
         self._record, self._clock, self._limits, self._metrics = record, clock, limits, metrics
@@ -221,7 +226,7 @@ class Subscriber:
         if message.retain:  # only a 3.1.1 broker sends them (see Connection.subscribe)
             raise UnreadablePayload("retained", "a retained message is a reading of unknown age")
         topic, payload = message.topic, message.payload
-        room = room_of(self._templates, topic)
+        room = self._room_of(topic)
         if room is None:
             raise UnreadablePayload("no_room", "the topic fits no template of ROOMTEMP_MQTT_TOPICS")
         reading = self._reader.read(payload)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from roomtemp.domain.columns import Columns
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement
 from roomtemp.domain.rollups import Summary, merge_all, plan
 from roomtemp.storage import MeasurementStore
@@ -178,6 +179,12 @@ async def add_of_a_large_batch_should_find_its_conflicts_by_index(
     stats = await summary_of(store, "hall", at(0), at(size))
     assert stats is not None
     assert stats.count == size
+
+
+async def an_empty_batch_of_columns_should_store_nothing(store: MeasurementStore) -> None:
+    empty = Columns.of([])
+    assert await store.add_columns(empty) == WriteResult(stored=0, duplicates=0)
+    assert await store.rooms() == []
 
 
 async def a_large_batch_partly_stored_already_should_count_the_duplicates(

@@ -10,11 +10,13 @@ from typing import Any
 
 from roomtemp.domain.rollups import EPOCH, MICROSECOND, Piece, Summary, deltas
 
-INSERT = "INSERT INTO measurements (room, ts, kelvin) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+# Statements of many rows (many_rows.py) are made of these heads and tails.
+INSERT_HEAD = "INSERT INTO measurements (room, ts, kelvin)"
+INSERT_TAIL = "ON CONFLICT DO NOTHING"
+INSERT = f"{INSERT_HEAD} VALUES (?, ?, ?) {INSERT_TAIL}"
 STORED_VALUE = "SELECT kelvin FROM measurements WHERE room = ? AND ts = ?"
-MERGE_ROLLUP = """
-INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (room, width, start) DO UPDATE SET
+MERGE_HEAD = "INSERT INTO rollups"
+MERGE_TAIL = """ON CONFLICT (room, width, start) DO UPDATE SET
     count = count + excluded.count,
     total = total + excluded.total,
     minimum = min(minimum, excluded.minimum),

@@ -20,13 +20,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from roomtemp.domain.access import (
     AccessToken,
     TokenNameTaken,
     format_scopes,
     parse_scopes,
 )
-from roomtemp.domain.columns import Columns, Keyed, column_deltas, in_key_order
+from roomtemp.domain.columns import (
+    ColumnDeltas,
+    Columns,
+    Floats,
+    Int32s,
+    Int64s,
+    column_deltas,
+    in_key_order,
+)
 from roomtemp.domain.measurements import ConflictingMeasurements, Measurement, same_value
 from roomtemp.domain.rollups import Piece, Summary
 from roomtemp.storage.base import (
@@ -37,6 +47,7 @@ from roomtemp.storage.base import (
     WriteResult,
 )
 from roomtemp.storage.room_keys import RoomKeys
+from roomtemp.storage.sqlite import many_rows
 from roomtemp.storage.sqlite import migrations as sqlite_migrations
 from roomtemp.storage.sqlite import statements as sql
 from roomtemp.storage.sqlite.connection import WriteLock, connect, path_from_url, transaction
@@ -47,6 +58,8 @@ PRUNE_CHUNK = 10_000  # rows a transaction: a write waits behind one, ~0.1 s at 
 # A few measurements go in row by row; more as columns, whose set-up (sorting, the rollup
 # deltas by numpy) costs ~125 us whatever their number (measured for one, on a busy machine).
 COLUMNS_FROM = 100
+# A commit groups the writes queued, up to about this many rows (see _take_queued).
+GROUP_ROWS = 16_384
 
 
 class SqliteStore:
@@ -106,7 +119,7 @@ class SqliteStore:
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._readers, work)
 
-    async def _write_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write_transaction(self, work: Callable[[sqlite3.Connection], T], rows: int = 1) -> T:
         """Run `work` in a write transaction on the writer thread, in a savepoint of its own:
         the writes queued meanwhile share one commit, and one whose work raises is rolled
         back alone. The deadline for the write lock starts now, so that writes queued here
@@ -115,17 +128,15 @@ class SqliteStore:
         done: Future[T] = Future()
         now = time.monotonic()
         self._queued.append(
-            _Queued(work, done, now + self._lock_timeout, now + self._batch_timeout)
+            _Queued(work, done, rows, now + self._lock_timeout, now + self._batch_timeout)
         )
         self._writer.submit(self._commit_queued)
         return await asyncio.wrap_future(done)
 
     def _commit_queued(self) -> None:
-        """On the writer thread: everything queued, in one transaction (nothing, if an
+        """On the writer thread: the writes queued, in one transaction (nothing, if an
         earlier call took it all). Each write waits for the lock until its own deadline."""
-        group: list[_Queued[Any]] = []
-        while self._queued:
-            group.append(self._queued.popleft())
+        group = self._take_queued()
         while group:
             try:
                 self._commit(group)
@@ -136,6 +147,17 @@ class SqliteStore:
                     queued.done.set_exception(error)
                 group = [queued for queued in group if queued not in late] if late else []
 
+    def _take_queued(self, group: "list[_Queued[Any]] | None" = None) -> "list[_Queued[Any]]":
+        """`group` and the writes queued after it, in order, while they make no more than
+        GROUP_ROWS rows (the first at least): a big batch does not join a group of small
+        writes, which would wait for it."""
+        group = [] if group is None else group
+        rows = sum(queued.rows for queued in group)
+        while self._queued and (not group or rows + self._queued[0].rows <= GROUP_ROWS):
+            group.append(self._queued.popleft())
+            rows += group[-1].rows
+        return group
+
     def _commit(self, group: "list[_Queued[Any]]") -> None:
         try:
             connection = self._connection()
@@ -143,6 +165,10 @@ class SqliteStore:
                 self._write_lock.held(group[0].deadline, group[0].patience),
                 transaction(connection),
             ):
+                # Those queued while the lock was awaited (another process's commit, ~14 ms
+                # for a batch of 5,000) share this commit: one commit of two batches costs
+                # little more than one of one (the WAL's pages and sync, 0.8 us an item).
+                self._take_queued(group)
                 outcomes = [_in_savepoint(connection, queued.work) for queued in group]
         except sqlite3.OperationalError as error:
             # "database is locked" after busy_timeout, disk I/O errors, a vanished file:
@@ -170,9 +196,12 @@ class SqliteStore:
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def add_columns(self, columns: Columns) -> WriteResult:
+        # Made before the write lock is taken: its holder is what every process waits for.
+        rows = _Rows.of(columns)
         new_rooms: dict[str, int] = {}
         stored = await self._write_transaction(
-            lambda connection: self._write_columns(connection, columns, new_rooms)
+            lambda connection: self._write_columns(connection, columns, rows, new_rooms),
+            len(columns),
         )
         # Only once committed: a room inserted by a rolled-back transaction never existed,
         # and its id may go to another room.
@@ -180,38 +209,18 @@ class SqliteStore:
         return WriteResult(stored=stored, duplicates=len(columns) - stored)
 
     def _write_columns(
-        self, connection: sqlite3.Connection, columns: Columns, new_rooms: dict[str, int]
+        self,
+        connection: sqlite3.Connection,
+        columns: Columns,
+        rows: "_Rows",
+        new_rooms: dict[str, int],
     ) -> int:
         """In a transaction: how many stored, all or none."""
-        keys = [self._room_key(connection, name, new_rooms) for name in columns.names]
-        stored = self._inserted_at_once(connection, in_key_order(columns, keys))
+        keys = np.array([self._room_key(connection, name, new_rooms) for name in columns.names])
+        stored = _inserted_at_once(connection, rows, keys)
         if stored is None:
             stored, _ = self._write(connection, columns.measurements(), new_rooms, atomic=True)
         return stored
-
-    @staticmethod
-    def _inserted_at_once(connection: sqlite3.Connection, rows: Keyed) -> int | None:
-        """How many rows one executemany() stored, with their rollups, if every key was new
-        (as in most batches); None, and nothing stored, if not: the row-by-row path then
-        says which rows are duplicates and which conflict."""
-        if rows.conflicting.any():
-            return None
-        new = rows.first  # a key repeated with the same value goes in once
-        count = int(new.sum())
-        room, micros, kelvin = rows.room[new], rows.micros[new], rows.kelvin[new]
-        connection.execute("SAVEPOINT batch")
-        changes = connection.total_changes
-        connection.executemany(
-            sql.INSERT, zip(room.tolist(), micros.tolist(), kelvin.tolist(), strict=True)
-        )
-        if connection.total_changes - changes < count:
-            connection.execute("ROLLBACK TO batch")
-            connection.execute("RELEASE batch")
-            return None
-        connection.execute("RELEASE batch")
-        if count:
-            connection.executemany(sql.MERGE_ROLLUP, column_deltas(room, micros, kelvin).rows())
-        return count
 
     def _room_key(
         self, connection: sqlite3.Connection, name: str, new_rooms: dict[str, int]
@@ -230,7 +239,8 @@ class SqliteStore:
     ) -> tuple[int, list[int]]:
         new_rooms: dict[str, int] = {}
         stored, conflicts = await self._write_transaction(
-            lambda connection: self._write(connection, measurements, new_rooms, atomic=atomic)
+            lambda connection: self._write(connection, measurements, new_rooms, atomic=atomic),
+            len(measurements),
         )
         # Only once committed: a room inserted by a rolled-back transaction never existed,
         # and its id may go to another room.
@@ -259,7 +269,9 @@ class SqliteStore:
                 conflicts.append(index)
         if conflicts and atomic:
             raise ConflictingMeasurements(conflicts)  # rolls the transaction back
-        connection.executemany(sql.MERGE_ROLLUP, sql.rollup_rows(stored))
+        if stored:
+            rollups = [np.array(column) for column in zip(*sql.rollup_rows(stored), strict=True)]
+            many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, rollups)
         return len(stored), conflicts
 
     async def summarise(self, room_id: str, pieces: Sequence[Piece]) -> list[Summary | None]:
@@ -386,8 +398,54 @@ class SqliteStore:
 class _Queued(Generic[T]):
     work: Callable[[sqlite3.Connection], T]
     done: "Future[T]"
+    rows: int  # measurements it writes, about
     deadline: float  # time.monotonic() by which the write lock must be ours
     patience: float  # the same, while the process holding it shows that it is alive
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A batch's rows in (room, ts) order, each key once, and their rollup deltas, by the
+    room's place in `Columns.names`: made before the write lock is taken. `conflicting`: a
+    key is repeated with another value in the batch itself (nothing else is made then)."""
+
+    conflicting: bool
+    room: Int32s
+    micros: Int64s
+    kelvin: Floats
+    deltas: ColumnDeltas | None  # None if there are no rows, or they conflict
+
+    @classmethod
+    def of(cls, columns: Columns) -> "_Rows":
+        keyed = in_key_order(columns, list(range(len(columns.names))))
+        if keyed.conflicting.any():
+            return cls(True, keyed.room, keyed.micros, keyed.kelvin, None)
+        new = keyed.first  # a key repeated with the same value goes in once
+        room, micros, kelvin = keyed.room[new], keyed.micros[new], keyed.kelvin[new]
+        deltas = column_deltas(room, micros, kelvin) if len(room) else None
+        return cls(False, room, micros, kelvin, deltas)
+
+
+def _inserted_at_once(connection: sqlite3.Connection, rows: _Rows, keys: Int64s) -> int | None:
+    """How many rows a few statements stored, with their rollups, if every key was new (as
+    in most batches); None, and nothing stored, if not: the row-by-row path then says which
+    rows are duplicates and which conflict."""
+    if rows.conflicting:
+        return None
+    if rows.deltas is None:
+        return 0  # an empty batch
+    connection.execute("SAVEPOINT batch")
+    changes = connection.total_changes
+    columns = [keys[rows.room], rows.micros, rows.kelvin]
+    many_rows.insert(connection, sql.INSERT_HEAD, sql.INSERT_TAIL, columns, may_repeat=True)
+    if connection.total_changes - changes < len(rows.room):
+        connection.execute("ROLLBACK TO batch")
+        connection.execute("RELEASE batch")
+        return None
+    connection.execute("RELEASE batch")
+    deltas = rows.deltas
+    many_rows.insert(connection, sql.MERGE_HEAD, sql.MERGE_TAIL, deltas.columns(keys[deltas.room]))
+    return len(rows.room)
 
 
 def _in_savepoint(
