@@ -5,8 +5,12 @@ many waiting requests is far cheaper than one each. The writer commits whatever 
 while the previous commit was in flight (at most MAX_GROUP at a time): when idle, a request is
 committed at once, alone; under load, groups grow by themselves, with no timer to tune. (Two,
 four, eight or sixteen commits in flight at once were measured too: no faster on this machine,
-where the CPU, not the disk, is the limit, and p99 a little worse.) Each request still waits for
-its own measurement to be committed, and a conflict fails only the request that caused it.
+where the CPU, not the disk, is the limit, and p99 a little worse. Measured again on
+PostgreSQL without HTTP, 16 writes in flight as 2 commits of 8 or as 4 commits of 4: 43 against
+63 us of PostgreSQL's CPU per write, 11 against 19 us of ours. A commit's fixed cost (~180 us of
+PostgreSQL's CPU, ~130 us of ours) outweighs what concurrent commits save by sharing a
+flush.) Each request still waits for its own measurement to be committed, and a conflict fails
+only the request that caused it.
 """
 
 import asyncio
@@ -35,10 +39,13 @@ class SharedCommits:
         if self._closing or self._writer.done():
             raise RuntimeError("shared commits are closed")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.add_done_callback(_retrieved)
         self._queue.append((measurement, done))
         self._arrived.set()
-        await asyncio.shield(done)  # a client going away must not cancel the others' commit
+        # A request cancelled here (its client went away) cancels only `done`: the commit runs
+        # in the writer's task, with its measurement, and answers the others. (No shield, and
+        # no callback to retrieve an outcome nobody reads: 2.0 of the 3.4 us a write spent
+        # here, measured.)
+        await done
 
     async def close(self) -> None:
         """Commit what is queued, then stop."""
@@ -81,17 +88,13 @@ class SharedCommits:
                 group += self._queue
                 self._queue = []
             for _, done in group:
-                done.set_exception(error)
+                if not done.cancelled():
+                    done.set_exception(error)
             return
         for index, (_, done) in enumerate(group):
+            if done.cancelled():
+                continue
             if index in conflicts:
                 done.set_exception(ConflictingMeasurements([0]))
             else:
                 done.set_result(None)
-
-
-def _retrieved(done: "asyncio.Future[None]") -> None:
-    # The request may have gone (client disconnected); its outcome is then read by nobody,
-    # which asyncio would otherwise log as "exception was never retrieved".
-    if not done.cancelled():
-        done.exception()

@@ -95,6 +95,21 @@ async def the_same_key_twice_at_once_should_store_it_once_and_refuse_another_val
     assert (stats.count, stats.mean) == (1, 290.0)
 
 
+async def a_request_that_goes_away_should_leave_its_group_committed() -> None:
+    store = CountingStore()
+    shared = SharedCommits(store)
+    leaving, staying = (asyncio.create_task(shared.add(at(second))) for second in (0, 1))
+    await asyncio.sleep(0.005)  # their group is in flight
+    leaving.cancel()  # as when its client disconnects
+    await asyncio.wait_for(staying, timeout=5)  # not for ever, should the writer stop
+    await shared.close()
+    assert leaving.cancelled()
+    assert store.groups == [2]
+    stats = await summary_of(store, "hall", T0, T0 + timedelta(seconds=1))
+    assert stats is not None
+    assert stats.count == 2  # its measurement too: the commit was not cut short
+
+
 class FlakyStore(InMemoryStore):
     def __init__(self) -> None:
         super().__init__()
@@ -153,3 +168,15 @@ async def writes_queued_behind_an_outage_should_learn_of_it_with_the_group_in_fl
     await shared.close()
     assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes)
     assert store.commits == 1  # not a second deadline's wait for the same answer
+
+
+async def a_request_that_goes_away_should_not_stop_the_writer_when_its_group_fails() -> None:
+    store = StalledStore()
+    shared = SharedCommits(store)
+    leaving, staying = (asyncio.create_task(shared.add(at(second))) for second in (0, 1))
+    await asyncio.sleep(0.01)  # their group is in flight
+    leaving.cancel()
+    with pytest.raises(StorageUnavailable):
+        await asyncio.wait_for(staying, timeout=5)  # not for ever, should the writer stop
+    await shared.close()  # raises what stopped the writer, if anything did
+    assert leaving.cancelled()
