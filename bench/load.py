@@ -188,15 +188,33 @@ def worker_peak_rss_mb(parent: int) -> list[float]:
     return sorted(peaks)
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (fields[1]: the parent's pid)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _used(fields: list[str]) -> int:
+    """Clock ticks used by a process and by its children it has reaped (utime, stime, cutime,
+    cstime): what it has cost so far, including the part of its children's that left /proc."""
+    return sum(int(field) for field in fields[11:15])
+
+
 def server_cpu_seconds(parent: int) -> float:
-    """CPU seconds (user + system) used so far by the server process `parent` and its live
-    children (the workers)."""
-    ticks = 0
-    for process in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(process.name) == parent or int(fields[1]) == parent:  # fields[1]: the parent
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by the process `parent` and its children, live
+    or ended: roomtemp's server and its workers, or PostgreSQL's postmaster and its backends
+    (which come and go with connections). A child that has ended counts once it is reaped, in
+    its parent's cutime/cstime, so a difference of two calls counts each child's CPU in
+    between, whether it lived through, started or ended there."""
+    while True:
+        own = _stat(parent)
+        ticks = _used(own)
+        for process in Path("/proc").glob("[0-9]*"):
+            try:
+                fields = _stat(process.name)
+            except OSError:  # the process ended while we looked
+                continue
+            if int(fields[1]) == parent:
+                ticks += _used(fields)
+        # A child reaped during the scan was counted twice or not at all: look again.
+        if _stat(parent)[13:15] == own[13:15]:
+            return ticks / os.sysconf("SC_CLK_TCK")
