@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import msgspec
 
 WRK_SCRIPT = Path(__file__).with_name("single.lua")
@@ -218,3 +219,34 @@ def server_cpu_seconds(parent: int) -> float:
         # A child reaped during the scan was counted twice or not at all: look again.
         if _stat(parent)[13:15] == own[13:15]:
             return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The pid of the PostgreSQL server at `url` when it runs on this machine and its data
+    directory is readable here (the bench's throwaway one is), from its postmaster.pid; None
+    otherwise (another machine, a container, or a role that may not read `data_directory`)."""
+    address = urlsplit(url)
+    if address.hostname not in (None, "localhost", "127.0.0.1", "::1"):
+        return None
+    folder = asyncio.run(_data_directory(url))
+    try:
+        lines = (Path(folder) / "postmaster.pid").read_text().splitlines() if folder else []
+    except OSError:
+        return None
+    # Its 4th line is the port: the same folder on this machine may belong to another server.
+    if len(lines) < 4 or lines[3] != str(address.port or 5432):
+        return None
+    if not Path(f"/proc/{lines[0]}").exists():  # a file left by a server that crashed
+        return None
+    return int(lines[0])
+
+
+async def _data_directory(url: str) -> str | None:
+    connection = await asyncpg.connect(url)
+    try:
+        folder: str = await connection.fetchval("SHOW data_directory")
+        return folder
+    except asyncpg.PostgresError:  # not a superuser, nor in pg_read_all_settings
+        return None
+    finally:
+        await connection.close()
