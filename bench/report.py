@@ -269,14 +269,21 @@ def print_budgets(results: dict[str, Any]) -> None:
         )
         their_rate = run["references"][named]
         cores, their_cores = total * rate / 1e6, their_total * their_rate / 1e6
+        # Where a part could not be read (n/a), the totals are only lower bounds.
+        partial = "n/a" in terms + their_terms
+        at_least = "at least " if partial else ""
         lines += [
-            f"  {backend} {key}: {total:.1f} us x {rate:,.0f}/s = {cores:.2f} cores; {terms}",
-            f"    reference: {their_total:.1f} us x {their_rate:,.0f}/s = {their_cores:.2f}"
-            f" cores; {their_terms}",
-            f"    ratio {rate / their_rate:.3f} = CPU {their_total:.1f} / {total:.1f}"
-            f" ({their_total / total:.3f}) x busy cores {cores:.2f} / {their_cores:.2f}"
-            f" ({cores / their_cores:.3f})",
+            f"  {backend} {key}: {at_least}{total:.1f} us x {rate:,.0f}/s = {cores:.2f} cores;"
+            f" {terms}",
+            f"    reference: {at_least}{their_total:.1f} us x {their_rate:,.0f}/s ="
+            f" {their_cores:.2f} cores; {their_terms}",
         ]
+        if not partial:
+            lines.append(
+                f"    ratio {rate / their_rate:.3f} = CPU {their_total:.1f} / {total:.1f}"
+                f" ({their_total / total:.3f}) x busy cores {cores:.2f} / {their_cores:.2f}"
+                f" ({cores / their_cores:.3f})"
+            )
     if lines:
         print("CPU per item (us), all processes on this machine, and the cores they kept busy:")
         print("\n".join(lines))
