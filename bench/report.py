@@ -238,9 +238,8 @@ def _reference_cpu(references: dict[str, Any], reference: str) -> list[tuple[str
 def _sum(parts: list[tuple[str, float | None]]) -> tuple[str, float]:
     """('wrk 21.00 + roomtemp 99.00', 120.0): n/a for what could not be read here, and the
     total of the rest."""
-    return " + ".join(f"{who} {_us(us)}" for who, us in parts), sum(
-        us for _, us in parts if us is not None
-    )
+    terms = " + ".join(f"{who} {_us(us)}" for who, us in parts)
+    return terms, sum(us for _, us in parts if us is not None)
 
 
 def print_budgets(results: dict[str, Any]) -> None:
@@ -263,14 +262,12 @@ def print_budgets(results: dict[str, Any]) -> None:
         ]
         if "postgres_cpu_us_per_item" in ours:
             parts.append(("PostgreSQL", ours["postgres_cpu_us_per_item"]))
-        (terms, total), (their_terms, their_total) = (
-            _sum(parts),
-            _sum(_reference_cpu(run["references"], named)),
-        )
+        theirs = _reference_cpu(run["references"], named)
+        (terms, total), (their_terms, their_total) = _sum(parts), _sum(theirs)
         their_rate = run["references"][named]
         cores, their_cores = total * rate / 1e6, their_total * their_rate / 1e6
         # Where a part could not be read (n/a), the totals are only lower bounds.
-        partial = "n/a" in terms + their_terms
+        partial = any(us is None for _, us in [*parts, *theirs])
         at_least = "at least " if partial else ""
         lines += [
             f"  {backend} {key}: {at_least}{total:.1f} us x {rate:,.0f}/s = {cores:.2f} cores;"

@@ -1,4 +1,4 @@
-"""Where `python -m bench` writes its results: never over a file already there."""
+"""python -m bench: where it writes its results, never over a file already there."""
 
 from pathlib import Path
 
