@@ -24,6 +24,7 @@ from bench import line_protocol
 from bench.influx import measure_influx, print_influx
 from bench.load import (
     make_batches,
+    postmaster_pid,
     run_wrk,
     send_batches,
     server_cpu_seconds,
@@ -34,7 +35,7 @@ from bench.mqtt import measure_mqtt, print_mqtt
 from bench.parsers import compare
 from bench.queries import measure_queries
 from bench.reads import ROOM, measure_reads, print_long_reads
-from bench.references import bare_asgi, raw_copy, raw_executemany, raw_single_commits
+from bench.references import bare_server, raw_copy, raw_executemany, raw_single_commits
 from bench.report import print_report
 from bench.rooms import measure_rooms, print_rooms
 from bench.year_load import load_year
@@ -86,27 +87,31 @@ async def _execute(url: str, sql: str) -> None:
         await connection.close()
 
 
-def until_started(server: Server, timeout: float = 60.0) -> None:
-    """Until every worker has started (its CPU at rest): /healthz answers as soon as one has,
-    and wrk's connections, all opened at once, then went to that one alone (one commit each
-    on memory://: 0.9 of 2 cores busy, 6,762/s, where the same server gave 9-12k/s once both
-    workers were up)."""
+def until_started(parent: int, timeout: float = 60.0) -> None:
+    """Until every worker of the server `parent` has started (its CPU at rest): the server
+    answers as soon as one has, and wrk's connections, all opened at once, then went to that
+    one alone (one commit each on memory://: 0.9 of 2 cores busy, 6,762/s, where the same
+    server gave 9-12k/s once both workers were up)."""
     deadline = time.monotonic() + timeout
-    used = server_cpu_seconds(server.process.pid)
+    used = server_cpu_seconds(parent)
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        used, before = server_cpu_seconds(server.process.pid), used
+        used, before = server_cpu_seconds(parent), used
         if used - before < 0.05:  # under a tenth of a core: nothing is still importing
             return
 
 
-def with_cpu(server: Server, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """What `run` measured, and the server's CPU time (all workers) while it ran, per
-    measurement acknowledged (us)."""
-    before = server_cpu_seconds(server.process.pid)
+def with_cpu(run: Callable[[], dict[str, Any]], **processes: int | None) -> dict[str, Any]:
+    """What `run` measured, and the CPU time of each named process with its children while it
+    ran (server: all workers; postgres: the postmaster and every backend), per measurement
+    acknowledged (us): `<name>_cpu_us_per_item`, None where the process is not on this
+    machine."""
+    before = {name: server_cpu_seconds(pid) for name, pid in processes.items() if pid}
     result = run()
-    used = server_cpu_seconds(server.process.pid) - before
-    result["server_cpu_us_per_item"] = used / max(result["acknowledged"], 1) * 1e6
+    for name, pid in processes.items():
+        used = server_cpu_seconds(pid) - before[name] if pid else None
+        acknowledged = max(result["acknowledged"], 1)
+        result[f"{name}_cpu_us_per_item"] = None if used is None else used / acknowledged * 1e6
     return result
 
 
@@ -118,6 +123,8 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
     flags = ("--workers", str(workers), "--log-level", "warning", "--migrate")
     results: dict[str, Any] = {}
     references = results["references"] = {}
+    # PostgreSQL's CPU beside roomtemp's: on 2 cores, what one saves the other can use.
+    postmaster = postmaster_pid(url) if backend == "postgres" else None
     for shared in (True, False):
         if not shared and "single" not in options.parts:
             continue
@@ -126,21 +133,24 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
             "ROOMTEMP_ACCESS_LOG": "false",
         }
         with running_server(url, *flags, env=environment) as server:
+            processes: dict[str, int | None] = {"server": server.process.pid}
+            if backend == "postgres":
+                processes["postgres"] = postmaster
             if "single" in options.parts:
                 label = "shared" if shared else "direct"
                 if shared:
-                    measure_single_references(url, references, workers, options)
+                    measure_single_references(url, references, workers, postmaster, options)
                 settle(url)
-                until_started(server)
+                until_started(server.process.pid)
                 wrk = partial(run_wrk, server.url, label, connections=32, seconds=options.seconds)
-                single = with_cpu(server, wrk)
+                single = with_cpu(wrk, **processes)
                 time.sleep(1)  # requests cut off by wrk's deadline may still be committing
                 single["stored"] = stored(url, f"bench-{label}-")
                 results[f"single_{label}"] = single
             if not shared:
                 continue
             if "batch" in options.parts:
-                measure_batches(server, url, references, results, options)
+                measure_batches(server, url, processes, references, results, options)
             if "queries" in options.parts and backend != "memory":  # memory: each worker its own
                 settle(url)
                 results["queries"] = measure_queries(
@@ -150,36 +160,52 @@ def measure_backend(url: str, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure_single_references(
-    url: str, references: dict[str, float], workers: int, options: argparse.Namespace
+    url: str,
+    references: dict[str, float | None],
+    workers: int,
+    postmaster: int | None,
+    options: argparse.Namespace,
 ) -> None:
+    """Each reference's rate, and the CPU per item of each process it keeps busy."""
     backend = backend_of(url)
     if backend == "postgres":
         settle(url)
-        references["single_commits_per_s"] = asyncio.run(
-            raw_single_commits(url, connections=32, seconds=options.seconds)
+        references.update(
+            asyncio.run(
+                raw_single_commits(
+                    url, connections=32, seconds=options.seconds, postmaster=postmaster
+                )
+            )
         )
     if backend == "memory":
-        references["bare_asgi_per_s"] = bare_asgi(
-            workers,
-            lambda bare: run_wrk(bare, "bare", connections=32, seconds=options.seconds)[
-                "requests_per_s"
-            ],
-        )
+        with bare_server(workers) as (bare, pid):
+            until_started(pid)
+            wrk = partial(run_wrk, bare, "bare", connections=32, seconds=options.seconds)
+            found = with_cpu(wrk, server=pid)
+        references["bare_asgi_per_s"] = found["requests_per_s"]
+        references["bare_asgi_server_cpu_us"] = found["server_cpu_us_per_item"]
+        references["bare_asgi_wrk_cpu_us"] = found["generator_cpu"] / found["requests_per_s"] * 1e6
 
 
 def measure_batches(
     server: Server,
     url: str,
-    references: dict[str, float],
+    processes: dict[str, int | None],
+    references: dict[str, float | None],
     results: dict[str, Any],
     options: argparse.Namespace,
 ) -> None:
     backend = backend_of(url)
     if backend == "postgres":
         settle(url)
-        references["copy_rows_per_s"] = asyncio.run(
-            raw_copy(url, options.batches.items, connections=4, chunk=5_000)
+        copy = raw_copy(
+            url,
+            options.batches.items,
+            connections=4,
+            chunk=5_000,
+            postmaster=processes["postgres"],
         )
+        references.update(asyncio.run(copy))
     if backend == "sqlite":
         references["executemany_rows_per_s"] = raw_executemany(
             url.removeprefix("sqlite:///"), options.batches.items
@@ -190,7 +216,7 @@ def measure_batches(
         ("batch_100k", options.largest),
     ):
         settle(url)
-        result = with_cpu(server, partial(send_batches, server.url, batches, senders=4))
+        result = with_cpu(partial(send_batches, server.url, batches, senders=4), **processes)
         result["stored"] = stored(url, f"{batches.label}-")
         results[name] = result
     settle(url)
@@ -241,6 +267,15 @@ def postgres_database() -> Iterator[tuple[str, str]]:
         asyncio.run(admin(f"DROP DATABASE {name} WITH (FORCE)"))
         if server:
             server.remove()
+
+
+def results_path(folder: Path, when: str, host: str) -> Path:
+    """`folder`/<date>-<host>.json, or with the run's start time added when that is taken: a
+    second run on the same day once overwrote the day's committed results."""
+    path = folder / f"{when[:10]}-{host}.json"
+    if path.exists():
+        path = folder / f"{when[:10]}-{host}-{when[11:19].replace(':', '')}.json"
+    return path
 
 
 def machine(postgres_version: str) -> dict[str, Any]:
@@ -378,8 +413,9 @@ def main() -> None:
     print_mqtt(results["mqtt"])
     if not options.quick:
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{results['when'][:10]}-{platform.node()}.json"
-        path.write_text(json.dumps(results, indent=2) + "\n")
+        path = results_path(RESULTS, results["when"], platform.node())
+        with path.open("x") as file:  # never over a committed run ("x": fails if it exists)
+            file.write(json.dumps(results, indent=2) + "\n")
         print(f"\nwritten to {path}")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import msgspec
 
 WRK_SCRIPT = Path(__file__).with_name("single.lua")
@@ -188,15 +189,64 @@ def worker_peak_rss_mb(parent: int) -> list[float]:
     return sorted(peaks)
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (fields[1]: the parent's pid)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _used(fields: list[str]) -> int:
+    """Clock ticks used by a process and by its children it has reaped (utime, stime, cutime,
+    cstime): what it has cost so far, including the part of its children's that left /proc."""
+    return sum(int(field) for field in fields[11:15])
+
+
 def server_cpu_seconds(parent: int) -> float:
-    """CPU seconds (user + system) used so far by the server process `parent` and its live
-    children (the workers)."""
-    ticks = 0
-    for process in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(process.name) == parent or int(fields[1]) == parent:  # fields[1]: the parent
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by the process `parent` and its children, live
+    or ended: roomtemp's server and its workers, or PostgreSQL's postmaster and its backends
+    (which come and go with connections). A child that has ended counts once it is reaped, in
+    its parent's cutime/cstime, so a difference of two calls counts each child's CPU in
+    between, whether it lived through, started or ended there."""
+    while True:
+        own = _stat(parent)
+        ticks = _used(own)
+        for process in Path("/proc").glob("[0-9]*"):
+            try:
+                fields = _stat(process.name)
+            except OSError:  # the process ended while we looked
+                continue
+            if int(fields[1]) == parent:
+                ticks += _used(fields)
+        # A child reaped during the scan was counted twice or not at all: look again.
+        if _stat(parent)[13:15] == own[13:15]:
+            return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The pid of the PostgreSQL server at `url` when it runs on this machine and its data
+    directory is readable here (the bench's throwaway one is), from its postmaster.pid; None
+    otherwise (another machine, a container, or a role that may not read `data_directory`)."""
+    address = urlsplit(url)
+    if address.hostname not in (None, "localhost", "127.0.0.1", "::1"):
+        return None
+    folder = asyncio.run(_data_directory(url))
+    try:
+        lines = (Path(folder) / "postmaster.pid").read_text().splitlines() if folder else []
+    except OSError:
+        return None
+    # Its 4th line is the port: the same folder on this machine may belong to another server.
+    if len(lines) < 4 or lines[3] != str(address.port or 5432):
+        return None
+    if not Path(f"/proc/{lines[0]}").exists():  # a file left by a server that crashed
+        return None
+    return int(lines[0])
+
+
+async def _data_directory(url: str) -> str | None:
+    connection = await asyncpg.connect(url)
+    try:
+        folder: str = await connection.fetchval("SHOW data_directory")
+        return folder
+    except asyncpg.PostgresError:  # not a superuser, nor in pg_read_all_settings
+        return None
+    finally:
+        await connection.close()

@@ -7,13 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 
+from bench.load import server_cpu_seconds
 from tests.network import free_port
 
 # roomtemp's measurements table without its foreign key (which alone halves COPY's rate): what
@@ -37,8 +38,30 @@ async def _rooms(connection: asyncpg.Connection, count: int) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def raw_copy(url: str, total: int, *, connections: int, chunk: int) -> float:
-    """Rows/s of binary COPY of `total` rows like the HTTP batches', from `connections` at once."""
+def _cpu_seconds(postmaster: int | None) -> tuple[float, float | None]:
+    """CPU seconds used so far by this process, whose asyncio loop is the references' client,
+    and by PostgreSQL's processes (None when its server is not on this machine)."""
+    return time.process_time(), None if postmaster is None else server_cpu_seconds(postmaster)
+
+
+def _per_item(
+    name: str, before: tuple[float, float | None], items: int, postmaster: int | None
+) -> dict[str, float | None]:
+    """CPU per item (us) of the client and of PostgreSQL since `before`, named after `name`."""
+    client, postgres = _cpu_seconds(postmaster)
+    return {
+        f"{name}_client_cpu_us": (client - before[0]) / items * 1e6,
+        f"{name}_postgres_cpu_us": None
+        if postgres is None or before[1] is None
+        else (postgres - before[1]) / items * 1e6,
+    }
+
+
+async def raw_copy(
+    url: str, total: int, *, connections: int, chunk: int, postmaster: int | None
+) -> dict[str, float | None]:
+    """Rows/s of binary COPY of `total` rows like the HTTP batches', from `connections` at once,
+    and the CPU per row of the client and of PostgreSQL (the `postmaster`'s processes)."""
     setup = await asyncpg.connect(url)
     await setup.execute("DROP TABLE IF EXISTS bench_copy")
     await setup.execute(COPY_TABLE)
@@ -55,18 +78,22 @@ async def raw_copy(url: str, total: int, *, connections: int, chunk: int) -> flo
         while chunks:
             await connection.copy_records_to_table("bench_copy", records=chunks.pop())
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _cpu_seconds(postmaster)
     await asyncio.gather(*(copier(connection) for connection in pool))
     elapsed = time.perf_counter() - began
+    spent = _per_item("copy", cpu, total, postmaster)
     assert await setup.fetchval("SELECT count(*) FROM bench_copy") == total
     await setup.execute("DROP TABLE bench_copy")  # not to weigh on what is measured next
     for connection in [*pool, setup]:
         await connection.close()
-    return total / elapsed
+    return {"copy_rows_per_s": total / elapsed, **spent}
 
 
-async def raw_single_commits(url: str, *, connections: int, seconds: float) -> float:
-    """Commits/s of one-row INSERTs (autocommit), from `connections` at once."""
+async def raw_single_commits(
+    url: str, *, connections: int, seconds: float, postmaster: int | None
+) -> dict[str, float | None]:
+    """Commits/s of one-row INSERTs (autocommit), from `connections` at once, and the CPU per
+    commit of the client and of PostgreSQL (the `postmaster`'s processes)."""
     setup = await asyncpg.connect(url)
     await setup.execute("DROP TABLE IF EXISTS bench_single")
     await setup.execute(COPY_TABLE.replace("bench_copy", "bench_single"))
@@ -86,14 +113,15 @@ async def raw_single_commits(url: str, *, connections: int, seconds: float) -> f
             )
         counts[number] = step
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _cpu_seconds(postmaster)
     await asyncio.gather(*(writer(number, connection) for number, connection in enumerate(pool)))
     elapsed = time.perf_counter() - began
+    spent = _per_item("single_commits", cpu, sum(counts), postmaster)
     assert await setup.fetchval("SELECT count(*) FROM bench_single") == sum(counts)
     await setup.execute("DROP TABLE bench_single")
     for connection in [*pool, setup]:
         await connection.close()
-    return sum(counts) / elapsed
+    return {"single_commits_per_s": sum(counts) / elapsed, **spent}
 
 
 def raw_executemany(path: str, total: int) -> float:
@@ -131,9 +159,9 @@ def raw_executemany(path: str, total: int) -> float:
 
 
 @contextmanager
-def bare_server(workers: int) -> Iterator[str]:
+def bare_server(workers: int) -> Iterator[tuple[str, int]]:
     """bench/bare_app.py served by uvicorn as `roomtemp serve` runs it (httptools, uvloop,
-    `workers` processes): its URL."""
+    `workers` processes): its URL, and the pid of the process whose children the workers are."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port)]
     flags = ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
@@ -149,13 +177,7 @@ def bare_server(workers: int) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.05)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def bare_asgi(workers: int, measure: Callable[[str], float]) -> float:
-    """What `measure` (requests/s of single writes) gives against the bare app."""
-    with bare_server(workers) as url:
-        return measure(url)

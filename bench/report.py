@@ -84,6 +84,15 @@ TARGETS = (
     ("sqlite", "batch_ndjson", 0.6),
     ("memory", "single_direct", 0.6),
 )
+# The CPU per item (us) of each process a reference keeps busy: (who, its key in references).
+REFERENCE_CPU = {
+    "bare_asgi_per_s": (("wrk", "bare_asgi_wrk_cpu_us"), ("bare app", "bare_asgi_server_cpu_us")),
+    "single_commits_per_s": (
+        ("client", "single_commits_client_cpu_us"),
+        ("PostgreSQL", "single_commits_postgres_cpu_us"),
+    ),
+    "copy_rows_per_s": (("client", "copy_client_cpu_us"), ("PostgreSQL", "copy_postgres_cpu_us")),
+}
 MAX_BATCH_CPU_US = 1.5  # roomtemp's CPU per batch item, PostgreSQL
 MAX_SINGLE_P99_MS = 25.0  # PostgreSQL, shared commits
 MAX_PEAK_RSS_MB = 200.0
@@ -147,6 +156,16 @@ def print_writes(results: dict[str, Any]) -> None:
                 _cells(runs, key, lambda r: f"{r['server_cpu_us_per_item']:.2f}"),
             )
         )
+        if any("postgres_cpu_us_per_item" in run.get(key, {}) for run in runs.values()):
+            print(
+                _row(
+                    "  PostgreSQL CPU per item, us",
+                    [
+                        _us(run[key].get("postgres_cpu_us_per_item", "-")) if key in run else "-"
+                        for run in runs.values()
+                    ],
+                )
+            )
         if single:
             print(
                 _row(
@@ -203,6 +222,68 @@ def print_writes(results: dict[str, Any]) -> None:
             if reference in run["references"]:
                 rate = run["references"][reference]
                 print(f"  {name}: {description:<36}{rate:>12,.0f}/s")
+                if reference in REFERENCE_CPU:
+                    terms, total = _sum(_reference_cpu(run["references"], reference))
+                    print(f"    CPU per item, us: {terms} = {total:.1f}")
+
+
+def _us(value: float | str | None) -> str:
+    return "n/a" if value is None else value if isinstance(value, str) else f"{value:.2f}"
+
+
+def _reference_cpu(references: dict[str, Any], reference: str) -> list[tuple[str, float | None]]:
+    return [(who, references.get(key)) for who, key in REFERENCE_CPU[reference]]
+
+
+def _sum(parts: list[tuple[str, float | None]]) -> tuple[str, float]:
+    """('wrk 21.00 + roomtemp 99.00', 120.0): n/a for what could not be read here, and the
+    total of the rest."""
+    terms = " + ".join(f"{who} {_us(us)}" for who, us in parts)
+    return terms, sum(us for _, us in parts if us is not None)
+
+
+def print_budgets(results: dict[str, Any]) -> None:
+    """Per target, the CPU each side spends per item on this machine, all processes included.
+    A ratio of rates is the inverse ratio of these totals times the ratio of busy cores
+    (CPU per item x rate): on cores that wrk, roomtemp and PostgreSQL share, the first says
+    how much of the gap is work, the second how much is waiting (idle cores)."""
+    runs: dict[str, dict[str, Any]] = results["backends"]
+    lines = []
+    for backend, key, _ in TARGETS:
+        run = runs.get(backend, {})
+        named = REFERENCES[backend][dict(WRITES_REFERENCE)[key]][0]
+        if key not in run or named not in run["references"] or named not in REFERENCE_CPU:
+            continue
+        ours, single = run[key], key.startswith("single")
+        rate = ours["requests_per_s" if single else "measurements_per_s"]
+        parts = [
+            ("wrk" if single else "sender", ours["generator_cpu"] / rate * 1e6),
+            ("roomtemp", ours["server_cpu_us_per_item"]),
+        ]
+        if "postgres_cpu_us_per_item" in ours:
+            parts.append(("PostgreSQL", ours["postgres_cpu_us_per_item"]))
+        theirs = _reference_cpu(run["references"], named)
+        (terms, total), (their_terms, their_total) = _sum(parts), _sum(theirs)
+        their_rate = run["references"][named]
+        cores, their_cores = total * rate / 1e6, their_total * their_rate / 1e6
+        # Where a part could not be read (n/a), the totals are only lower bounds.
+        partial = any(us is None for _, us in [*parts, *theirs])
+        at_least = "at least " if partial else ""
+        lines += [
+            f"  {backend} {key}: {at_least}{total:.1f} us x {rate:,.0f}/s = {cores:.2f} cores;"
+            f" {terms}",
+            f"    reference: {at_least}{their_total:.1f} us x {their_rate:,.0f}/s ="
+            f" {their_cores:.2f} cores; {their_terms}",
+        ]
+        if not partial:
+            lines.append(
+                f"    ratio {rate / their_rate:.3f} = CPU {their_total:.1f} / {total:.1f}"
+                f" ({their_total / total:.3f}) x busy cores {cores:.2f} / {their_cores:.2f}"
+                f" ({cores / their_cores:.3f})"
+            )
+    if lines:
+        print("CPU per item (us), all processes on this machine, and the cores they kept busy:")
+        print("\n".join(lines))
 
 
 def print_targets(results: dict[str, Any]) -> None:
@@ -265,6 +346,7 @@ def print_report(results: dict[str, Any]) -> None:
             print(f"  {name:<36}{micros:>6.2f}")
     print_writes(results)
     print_targets(results)
+    print_budgets(results)
     print_queries(results)
 
 
