@@ -85,12 +85,12 @@ class SingleWrite:
             try:
                 response = self.gatekeeper.refusal(scope) or await self._answer(scope, receive)
                 status = response.status_code
-                headers = with_default_policy([*response.raw_headers, visit.id_header])
-                started = True
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": response.body})
-            finally:
-                self.telemetry.end(scope, visit, status)
+            finally:  # before the answer is sent, so counted before it leaves (Metrics)
+                self.telemetry.end(scope, visit, status, unsent=True)
+            headers = with_default_policy([*response.raw_headers, visit.id_header])
+            started = True
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": response.body})
         except Exception as error:
             # As Starlette's ServerErrorMiddleware, outermost in the general stack: a bug is
             # answered 500 (problems.py) unless an answer has begun, then raised to be logged.

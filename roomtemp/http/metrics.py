@@ -9,6 +9,7 @@ worker writes its values to files there, and a scrape answered by any worker add
 import asyncio
 import os
 import re
+from bisect import bisect_left
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import cache
@@ -140,8 +141,23 @@ class Metrics:
             registry=registry,
         )
         self._request_instruments: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        # Counts of the event loop's current turn, written by flush() (see _count_soon).
+        self._requests_due: list[tuple[str, str, int, float]] = []
+        self._stored_due = 0
+        self._flush_queued = False
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        count, latency = self._instruments(method, route, status)
+        count.inc()
+        latency.observe(seconds)
+
+    def observe_request_soon(self, method: str, route: str, status: int, seconds: float) -> None:
+        """observe_request(), written with the turn's other counts: call it before the answer
+        is sent (see _count_soon)."""
+        self._requests_due.append((method, route, status, seconds))
+        self._count_soon()
+
+    def _instruments(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
         # The labelled children are looked up once per (method, route, status), not once per
         # request: labels() is most of the cost of counting. Every part of the key is bounded.
         key = (method if method in METHODS else "other", route, status)
@@ -151,13 +167,45 @@ class Metrics:
                 self.requests.labels(key[0], route, str(status)),
                 self.latency.labels(key[0], route),
             )
-        count, latency = instruments
-        count.inc()
-        latency.observe(seconds)
+        return instruments
 
     def count_stored(self, measurements: int) -> None:
-        """Count measurements acknowledged to the client as durably stored."""
-        self.measurements_stored.inc(measurements)
+        """Count measurements acknowledged to the client as durably stored: call it before
+        the acknowledgement is sent (see _count_soon)."""
+        self._stored_due += measurements
+        self._count_soon()
+
+    def _count_soon(self) -> None:
+        """Write the counts made in this turn of the event loop together, at its end. Each
+        value written is a write to the multiprocess file, behind a lock: four per single
+        write, 3.5 of its ~21 us in-process (measured). The flush is queued at the turn's first
+        count, so ahead of any answer counted after it: OneSendPerTurn queues an answer's
+        sending as it is written. A scrape by another worker, after the answer, finds it
+        counted."""
+        if self._flush_queued:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: nothing to wait for
+            self.flush()
+            return
+        loop.call_soon(self.flush)
+        self._flush_queued = True
+
+    def flush(self) -> None:
+        """Write the counts not written yet."""
+        self._flush_queued = False
+        stored, self._stored_due = self._stored_due, 0
+        if stored:
+            self.measurements_stored.inc(stored)
+        requests, self._requests_due = self._requests_due, []
+        seen: dict[tuple[str, str, int], list[float]] = {}
+        for method, route, status, seconds in requests:
+            seen.setdefault((method, route, status), []).append(seconds)
+        for (method, route, status), durations in seen.items():
+            count, latency = self._instruments(method, route, status)
+            count.inc(len(durations))
+            observe_all(latency, durations)
 
     def count_skipped(self, points: int) -> None:
         """Count line-protocol points that were not temperatures, skipped."""
@@ -186,6 +234,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text format, over every worker in multiprocess mode."""
+        self.flush()
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
         forget_dead_workers(Path(self.multiprocess_dir))
@@ -193,6 +242,20 @@ class Metrics:
         # prometheus_client.multiprocess carries no annotations: hence the ignores.
         MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+def observe_all(histogram: Histogram, amounts: list[float]) -> None:
+    """histogram.observe() of each amount, written as one change to its sum and one to each
+    bucket they fall in (observe() writes two values each). prometheus-client has no public
+    way to do it: tests/http/test_metrics.py checks that this counts as observe() does."""
+    bounds = histogram._upper_bounds
+    counts = [0] * len(bounds)
+    for amount in amounts:
+        counts[bisect_left(bounds, amount)] += 1  # the first bound >= amount, as observe()
+    histogram._sum.inc(sum(amounts))
+    for bucket, count in zip(histogram._buckets, counts, strict=True):
+        if count:
+            bucket.inc(count)
 
 
 def forget_dead_workers(folder: Path) -> None:

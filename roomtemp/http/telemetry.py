@@ -94,9 +94,12 @@ class Telemetry:
         id_header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
         return Visit(request_id, id_header, logs.request_id.set(request_id), time.perf_counter())
 
-    def end(self, scope: Scope, visit: Visit, status: int) -> None:
+    def end(self, scope: Scope, visit: Visit, status: int, *, unsent: bool = False) -> None:
+        """`unsent`: the answer is yet to be sent, so its count may wait for the end of the
+        event loop's turn (Metrics.observe_request_soon)."""
         duration = time.perf_counter() - visit.started
-        self.metrics.observe_request(scope["method"], route_of(scope), status, duration)
+        observe = self.metrics.observe_request_soon if unsent else self.metrics.observe_request
+        observe(scope["method"], route_of(scope), status, duration)
         if self.log_requests:
             log_request(scope, status, duration, visit.request_id)
         logs.request_id.reset(visit.context)

@@ -181,12 +181,14 @@ def _masked(answer: Answer, posted: Posted) -> Answer:
 
 
 def _counts(app: FastAPI) -> list[str]:
+    """The app's counts of requests and measurements, in no particular order (the exposition
+    lists a label set where it was first counted, and the door counts at the turn's end)."""
     exposition = services_of(Request({"type": "http", "app": app})).metrics.exposition()
-    return [
+    return sorted(
         line
         for line in exposition.decode().splitlines()
         if line.startswith(("roomtemp_http_requests_total", "roomtemp_measurements_stored_total"))
-    ]
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

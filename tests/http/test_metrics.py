@@ -1,20 +1,33 @@
 """GET /metrics: what the service has done, labelled so that the series stay few."""
 
+import asyncio
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from roomtemp.http.metrics import ProcessId, forget_dead_workers
+from roomtemp.http.metrics import (
+    LATENCY_BUCKETS,
+    Metrics,
+    ProcessId,
+    forget_dead_workers,
+    observe_all,
+)
 from roomtemp.settings import Settings
 from roomtemp.storage import migrate
 from tests.http.conftest import app_client
 from tests.http.test_operations import BrokenStore
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+STORED = ("roomtemp_measurements_stored_total", frozenset[tuple[str, str]]())
 
 
 def samples_of(text: str) -> Samples:
@@ -162,3 +175,49 @@ def a_forked_worker_should_count_under_its_own_process_id() -> None:
         os._exit(0)
     os.waitpid(child, 0)
     assert int(os.read(read, 32)) == child
+
+
+# Bucket bounds themselves, either side of them, and anything from 0 to past the last bound.
+durations = st.lists(
+    st.sampled_from(LATENCY_BUCKETS)
+    | st.floats(min_value=0, max_value=20, allow_nan=False)
+    | st.sampled_from(LATENCY_BUCKETS).map(lambda bound: math.nextafter(bound, math.inf)),
+    max_size=50,
+)
+
+
+@given(amounts=durations)
+def observe_all_should_count_as_observe_does_one_by_one(amounts: list[float]) -> None:
+    one_by_one, together = (
+        Histogram("h", "", buckets=LATENCY_BUCKETS, registry=CollectorRegistry()) for _ in "ab"
+    )
+    for amount in amounts:
+        one_by_one.observe(amount)
+    observe_all(together, amounts)
+    expected, got = (
+        {
+            sample.labels.get("le", sample.name): sample.value
+            for family in histogram.collect()
+            for sample in family.samples
+            if not sample.name.endswith("_created")
+        }
+        for histogram in (one_by_one, together)
+    )
+    assert got.pop("h_sum") == pytest.approx(expected.pop("h_sum"))
+    assert got == expected
+
+
+async def counts_should_be_written_before_callbacks_queued_after_them() -> None:
+    """What an answer's count relies on to be written before the answer leaves: its sending
+    is queued after the count (one_send.py), and a scrape in another worker reads the files."""
+    metrics = Metrics(None)
+    written: list[Samples] = []
+    metrics.count_stored(2)
+    metrics.observe_request_soon("POST", "/measurements/{room_id}", 201, 0.001)
+    asyncio.get_running_loop().call_soon(
+        lambda: written.append(samples_of(generate_latest(metrics.registry).decode()))
+    )
+    assert samples_of(generate_latest(metrics.registry).decode())[STORED] == 0  # not yet
+    await asyncio.sleep(0)
+    assert written[0][STORED] == 2
+    assert requests(written[0], "POST", "/measurements/{room_id}", 201) == 1

@@ -73,7 +73,23 @@ async def post_measurement(request: Request) -> Response:
         "u": parse_unit(posted.u),
         "ts": measurement.ts,
     }
-    return Response(msgspec.json.encode(answer), 201, media_type="application/json")
+    return Created(msgspec.json.encode(answer))
+
+
+class Created(Response):
+    """201 with a JSON body: what Response(body, 201, media_type=...) makes, its headers
+    written out (Response's own making of them was 0.7 of a single write's ~23 us)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes) -> None:
+        self.status_code = 201
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), _JSON]
+
+
+_JSON = (b"content-type", b"application/json")
 
 
 class TemplateRoute(Route):
