@@ -67,10 +67,14 @@ def a_database_outage_should_answer_503_at_once_and_recover_by_itself(
     ):
         load, times = asyncio.run(outage(server, own_postgres, mode))
     down, up = times["down"], times["up"]
-    # Sent while the database was down; and in flight when it went.
-    during = [a for a in load.answers if down <= a.started < times["start_asked"]]
+    # Sent and answered while the database was down; in flight when it went; and sent while
+    # it was down but answered once it was being started again, which may find it back (a
+    # 201 seen once on a loaded machine: sent 503s only while it was down is the promise).
+    restart = times["start_asked"]
+    during = [a for a in load.answers if down <= a.started and a.finished < restart]
     in_flight = [a for a in load.answers if a.started < down <= a.finished]
-    slowest = max(a.finished - max(a.started, down) for a in during + in_flight)
+    at_restart = [a for a in load.answers if down <= a.started < restart <= a.finished]
+    slowest = max(a.finished - max(a.started, down) for a in during + in_flight + at_restart)
     acknowledged = load.acknowledged()
     found = asyncio.run(stored(url, set(acknowledged)))
     report(
@@ -82,7 +86,7 @@ def a_database_outage_should_answer_503_at_once_and_recover_by_itself(
     assert {a.status for a in during} == {503}
     assert {a.retry_after for a in during} == {"2"}
     assert slowest < ANSWER_WITHIN
-    assert {a.status for a in in_flight} <= {200, 201, 503}
+    assert {a.status for a in in_flight + at_restart} <= {200, 201, 503}
     assert times["readyz_down"] == 503
     assert times["recovered"] - up < RECOVER_WITHIN
     assert times["readyz_up"] == 200
