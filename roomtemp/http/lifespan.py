@@ -35,6 +35,7 @@ async def serving(
     """The lifespan of create_app's app. A store passed in belongs to the caller: it is
     neither opened nor closed here."""
     async with AsyncExitStack() as running:
+        running.callback(metrics.flush)  # last: the counts of the last turn, MQTT's included
         if store is None:
             store = await open_store(
                 settings.database_url,
