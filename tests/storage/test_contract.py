@@ -71,6 +71,21 @@ async def add_should_refuse_a_different_value_at_a_stored_timestamp_and_store_no
     assert (stats.count, stats.mean) == (1, 290.0)
 
 
+async def add_of_one_measurement_should_refuse_a_different_value_and_store_nothing(
+    store: MeasurementStore,
+) -> None:
+    # The room is known by then: PostgreSQL writes one measurement of a known room by a
+    # statement of its own, and looks for the conflict after it.
+    await store.add([Measurement("hall", at(0), 290.0)])
+    assert await store.add([Measurement("hall", at(1), 291.0)]) == WriteResult(1, 0)
+    with pytest.raises(ConflictingMeasurements) as conflict:
+        await store.add([Measurement("hall", at(0), 295.0)])
+    assert conflict.value.indices == [0]
+    stats = await summary_of(store, "hall", at(0), at(10))
+    assert stats is not None
+    assert (stats.count, stats.mean, stats.maximum) == (2, 290.5, 291.0)
+
+
 async def add_should_keep_rooms_apart(store: MeasurementStore) -> None:
     await store.add([Measurement("hall", at(0), 290.0), Measurement("Living room", at(0), 300.0)])
     stats = await summary_of(store, "Living room", at(0), at(0))

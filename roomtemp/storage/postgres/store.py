@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import numpy as np
@@ -118,7 +118,17 @@ class PostgresStore:
     async def add(self, measurements: Sequence[Measurement]) -> WriteResult:
         if len(measurements) >= COPY_FROM:
             return await self.add_columns(Columns.of(measurements))
-        stored = await self._watched(_retried_once(lambda: self._add(measurements)))
+        room = self._room_keys.get(measurements[0].room_id) if len(measurements) == 1 else None
+        if room is not None:
+            # One measurement is all or nothing by itself: the one statement that shared
+            # commits use, in its own transaction, instead of BEGIN, INSERT and COMMIT.
+            stored, conflicts = await self._watched(
+                _retried_once(lambda: self._add_known(measurements, [room]))
+            )
+            if conflicts:
+                raise ConflictingMeasurements(conflicts)
+        else:
+            stored = await self._watched(_retried_once(lambda: self._add(measurements)))
         return WriteResult(stored=stored, duplicates=len(measurements) - stored)
 
     async def _add(self, measurements: Sequence[Measurement]) -> int:
@@ -154,19 +164,34 @@ class PostgresStore:
 
     async def _add_each(self, measurements: Sequence[Measurement]) -> list[int]:
         rooms = [self._room_keys.get(m.room_id) for m in measurements]
-        async with self._connection(self._batch_timeout, keep=True) as connection:
-            if None in rooms or len(measurements) >= COPY_FROM:
-                async with connection.transaction():
-                    known, _, conflicts = await self._write(connection, measurements)
-                self._room_keys.update(known)
-                return conflicts
-            # Rooms all known: measurements and rollups are written by one statement, so in
-            # its own transaction, in one round trip instead of three (BEGIN, INSERT, COMMIT).
-            # Conflicts are looked for afterwards: what conflicts was committed before.
-            columns = ([*rooms], [m.ts for m in measurements], [m.kelvin for m in measurements])
-            if await connection.fetchval(sql.INSERT_ARRAYS, *columns) == len(measurements):
-                return []
-            return sorted(row[0] for row in await connection.fetch(sql.CONFLICTS_ARRAYS, *columns))
+        if None in rooms or len(measurements) >= COPY_FROM:
+            async with (
+                self._connection(self._batch_timeout, keep=True) as connection,
+                connection.transaction(),
+            ):
+                known, _, conflicts = await self._write(connection, measurements)
+            self._room_keys.update(known)
+            return conflicts
+        return (await self._add_known(measurements, cast("list[int]", rooms), keep=True))[1]
+
+    async def _add_known(
+        self, measurements: Sequence[Measurement], rooms: list[int], *, keep: bool = False
+    ) -> tuple[int, list[int]]:
+        """(how many stored, the indices that conflict) of measurements of known rooms, written
+        with their rollups by one statement, so in its own transaction: one round trip instead
+        of three (BEGIN, INSERT, COMMIT). Conflicts are looked for afterwards: what conflicts
+        was committed before."""
+        columns = (
+            rooms,
+            [m.ts for m in measurements],
+            [m.kelvin for m in measurements],
+        )
+        async with self._connection(self._batch_timeout, keep=keep) as connection:
+            stored: int = await connection.fetchval(sql.INSERT_ARRAYS, *columns)
+            if stored == len(measurements):
+                return stored, []
+            conflicts = await connection.fetch(sql.CONFLICTS_ARRAYS, *columns)
+        return stored, sorted(row[0] for row in conflicts)
 
     async def _write(
         self, connection: Connection, measurements: Sequence[Measurement]
